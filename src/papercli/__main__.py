@@ -1,0 +1,3 @@
+from papercli.cli import main
+
+main()

@@ -1,0 +1,711 @@
+"""papercli's command line: parse, call the core once, render. The only place that exits.
+
+Commands for papers already in the library live here; search, arXiv, export and import commands
+live in ``cli_search``, ``cli_arxiv``, ``cli_export`` and ``cli_import`` and register themselves
+on this app.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from papercli import __version__
+from papercli.cli_common import (
+    confirm,
+    echo,
+    handle_errors,
+    open_library,
+    print_json,
+    report_problems_once,
+    state,
+    warn,
+)
+from papercli.errors import (
+    EXIT_NOT_FOUND,
+    LibraryError,
+    MalformedFileError,
+    NotFoundError,
+    UsageError,
+)
+from papercli.library import Library, Summary, parse_paper_bytes
+from papercli.models import (
+    PAPER_TYPES,
+    STATUSES,
+    Note,
+    Paper,
+    normalize_tag,
+    now_utc,
+    parse_author,
+    validate_key,
+    validate_status,
+    validate_type,
+)
+
+app = typer.Typer(
+    name="papercli",
+    help="A research-notes manager: papers and annotated notes in a local TOML library.\n\n"
+    "Examples: papercli search chinchilla; papercli add 2106.09685 --tag peft; "
+    "papercli export bibtex --cited draft.tex -o refs.bib",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
+RefArg = Annotated[str, typer.Argument(help="A key, an arXiv id, or a unique key prefix.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        echo(f"papercli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            "--library",
+            "-L",
+            help="The library directory (default: $PAPERCLI_LIBRARY, the config file, "
+            "or the user data directory).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    state.library_option = library
+    state.problems_reported = False
+
+
+def now_stamp() -> str:
+    return now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tags_from(values: list[str] | None) -> list[str]:
+    """Tags as given on the command line (repeatable, or comma-separated), normalised."""
+    tags: list[str] = []
+    for value in values or []:
+        for part in value.split(","):
+            if part.strip():
+                tags.append(normalize_tag(part))
+    return list(dict.fromkeys(tags))
+
+
+# ---------------------------------------------------------------------------------------------
+# init
+
+
+@app.command()
+@handle_errors
+def init(
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to create it (default: the default library).")
+    ] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Without the bundled papers.")] = False,
+) -> None:
+    """Create a new library, with the bundled reading lists unless --empty.
+
+    Example: papercli init ~/papers --empty
+    """
+    from papercli.bundled import bundled_paper_files
+    from papercli.config import library_path
+
+    target = path if path is not None else library_path(state.library_option)[0]
+    files = [] if empty else list(bundled_paper_files())
+    Library.create(target, files)
+    echo(f"created a library at {target} with {len(files)} entries")
+
+
+# ---------------------------------------------------------------------------------------------
+# add
+
+
+@app.command()
+@handle_errors
+def add(
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...).",
+                       show_default=False),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title, for an entry typed by hand.")] = None,
+    author: Annotated[
+        list[str] | None,
+        typer.Option("--author", "-a", help="An author, 'Given Family' or 'Family, Given' "
+                     "(repeatable); {Braced Name} for an organisation."),
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Year of publication.")] = None,
+    url: Annotated[str | None, typer.Option(help="Where to read it.")] = None,
+    kind: Annotated[
+        str, typer.Option("--type", help=f"One of: {', '.join(PAPER_TYPES)}.")
+    ] = "paper",
+    venue: Annotated[str | None, typer.Option(help="Journal or conference.")] = None,
+    doi: Annotated[str | None, typer.Option(help="DOI.")] = None,
+    key: Annotated[str | None, typer.Option(help="Choose the citation key.")] = None,
+    tag: TagOpt = None,
+    note: Annotated[str | None, typer.Option(help="A first note (Markdown).")] = None,
+    status: Annotated[str, typer.Option(help="unread, reading or read.")] = "unread",
+    update: Annotated[
+        bool, typer.Option("--update", help="arXiv: refresh papers already in the library.")
+    ] = False,
+) -> None:
+    """Add papers from arXiv by identifier, or one paper typed by hand with --title.
+
+    Examples: papercli add 2106.09685 --tag peft;
+    papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --type paper
+    """
+    tags = tags_from(tag)
+    validate_status(status)
+    if ids:
+        if title is not None:
+            raise UsageError("give arXiv ids or --title, not both")
+        from papercli.cli_arxiv import add_from_arxiv
+
+        add_from_arxiv(ids, tags=tags, note=note, status=status, update=update)
+        return
+    if title is None or not title.strip():
+        raise UsageError("give one or more arXiv ids, or --title for an entry typed by hand")
+    from papercli.keys import make_key
+
+    paper = Paper(key="", title=" ".join(title.split()), type=validate_type(kind))
+    paper.authors = [parse_author(a) for a in author or []]
+    if year is not None and not 0 < year < 3000:
+        raise UsageError(f"invalid year {year}: give a year such as 2021")
+    paper.year = year
+    paper.url = url or ""
+    paper.venue = venue or ""
+    paper.doi = doi or ""
+    paper.tags = tags
+    paper.status = status
+    paper.provenance = [{"source": "manual", "added": now_stamp()}]
+    if note:
+        paper.notes.append(Note(text=note, created=now_stamp()))
+    if key is not None:
+        validate_key(key)
+    library = open_library()
+    with library.writing() as writer:
+        paper.key = key or make_key(paper.authors, paper.year, paper.title, writer.exists)
+        writer.create(paper)
+    echo(f"added {paper.key}: {paper.title}")
+
+
+# ---------------------------------------------------------------------------------------------
+# list and show
+
+
+SORTS = ("added", "year", "title", "key")
+
+
+def filter_rows(
+    index_rows: list[Summary],
+    tags: list[str],
+    status: str | None,
+    kind: str | None,
+) -> list[Summary]:
+    rows = index_rows
+    if tags:
+        wanted = set(tags)
+        rows = [r for r in rows if wanted.issubset(r.tags)]
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if kind:
+        rows = [r for r in rows if r.type == kind]
+    return rows
+
+
+def sort_rows(rows: list[Summary], sort: str, reverse: bool) -> list[Summary]:
+    if sort == "title":
+        ordered = sorted(rows, key=lambda r: (r.title.lower(), r.key))
+    elif sort == "key":
+        ordered = sorted(rows, key=lambda r: r.key)
+    elif sort == "year":
+        ordered = sorted(rows, key=lambda r: (r.year, r.added, r.key), reverse=True)
+    else:
+        ordered = sorted(rows, key=lambda r: (r.added, r.key), reverse=True)
+    return ordered[::-1] if reverse else ordered
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(
+    tag: TagOpt = None,
+    status: Annotated[str | None, typer.Option(help="unread, reading or read.")] = None,
+    kind: Annotated[str | None, typer.Option("--type", help="paper, article, repo, ...")] = None,
+    sort: Annotated[str, typer.Option(help="added (newest first), year, title or key.")] = "added",
+    reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N papers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (see README).")] = False,
+) -> None:
+    """List papers, newest first; filter by tags (all must match), status and type.
+
+    Example: papercli list --tag peft --status unread --sort year --limit 20
+    """
+    if status:
+        validate_status(status)
+    if kind:
+        validate_type(kind)
+    if sort not in SORTS:
+        raise UsageError(f"invalid --sort {sort!r}: use one of {', '.join(SORTS)}")
+    if limit is not None and limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    library = open_library()
+    report_problems_once(library)
+    rows = filter_rows(list(library.index().summaries()), tags_from(tag), status, kind)
+    rows = sort_rows(rows, sort, reverse)
+    if limit is not None:
+        rows = rows[:limit]
+    if as_json:
+        papers = {p.key: p for p in library.papers(r.key for r in rows)}
+        print_json([papers[r.key].to_json() for r in rows if r.key in papers])
+        return
+    if not rows:
+        warn("no papers match")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    from papercli.render import paper_table
+
+    paper_table(rows)
+
+
+@app.command()
+@handle_errors
+def show(
+    ref: RefArg,
+    as_json: Annotated[bool, typer.Option("--json", help="The full record as JSON.")] = False,
+) -> None:
+    """Show one paper with its abstract and notes.
+
+    Example: papercli show vaswani2017attention
+    """
+    library = open_library()
+    paper = library.read(library.resolve(ref))
+    if as_json:
+        print_json(paper.to_json(with_notes=True))
+        return
+    from papercli.render import paper_markdown, show_markdown
+
+    show_markdown(paper_markdown(paper))
+
+
+# ---------------------------------------------------------------------------------------------
+# edit, note, notes
+
+
+def editor_command() -> list[str]:
+    """$VISUAL or $EDITOR split like a shell would (``code -w``), run without a shell."""
+    for name in ("VISUAL", "EDITOR"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:
+                raise UsageError(f"${name} cannot be parsed ({exc}): fix it") from None
+            if words:
+                return words
+    for fallback in ("sensible-editor", "nano", "vi"):
+        if shutil.which(fallback):
+            return [fallback]
+    raise UsageError("no editor found: set $VISUAL or $EDITOR (for example EDITOR='nano')")
+
+
+def run_editor(path: Path) -> None:
+    command = editor_command()
+    try:
+        result = subprocess.run([*command, str(path)], check=False)
+    except FileNotFoundError:
+        raise UsageError(
+            f"the editor {command[0]!r} was not found: set $VISUAL or $EDITOR to an editor"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot run the editor {command[0]!r}: {exc.strerror}") from None
+    if result.returncode != 0:
+        raise UsageError(
+            f"the editor exited with status {result.returncode}; nothing was saved"
+        )
+
+
+@app.command()
+@handle_errors
+def edit(ref: RefArg) -> None:
+    """Edit a paper's TOML file in $VISUAL or $EDITOR; an invalid edit is not saved.
+
+    Example: EDITOR='code -w' papercli edit hu2021lora
+    """
+    library = open_library()
+    key = library.resolve(ref)
+    path = library.path_for(key)
+    original = path.read_bytes()
+    parse_paper_bytes(key, original, str(path))  # a malformed file is reported, not edited
+    with tempfile.TemporaryDirectory(prefix="papercli-edit-") as tmp:
+        draft = Path(tmp) / f"{key}.toml"
+        draft.write_bytes(original)
+        while True:
+            run_editor(draft)
+            edited = draft.read_bytes()
+            if edited == original:
+                echo(f"no changes to {key}")
+                return
+            try:
+                parse_paper_bytes(key, edited, f"{key}.toml")
+            except MalformedFileError as exc:
+                warn(f"invalid edit: {exc}")
+                if confirm("Reopen the editor?"):
+                    continue
+                raise UsageError(f"{key} was not changed: the edit does not parse") from None
+            break
+        with library.writing() as writer:
+            if path.read_bytes() != original:
+                raise LibraryError(
+                    f"{key} changed on disk while you edited it; your edit was not saved"
+                )
+            writer._write(path, edited)
+    echo(f"saved {key}")
+
+
+@app.command()
+@handle_errors
+def note(
+    ref: RefArg,
+    text: Annotated[
+        str | None, typer.Argument(help="The note (Markdown); without it, opens the editor.")
+    ] = None,
+    page: Annotated[str | None, typer.Option(help="The page it refers to.")] = None,
+    section: Annotated[str | None, typer.Option(help="The section it refers to.")] = None,
+    quote: Annotated[str | None, typer.Option(help="The passage it annotates.")] = None,
+) -> None:
+    """Append a note to a paper; with no text, write it in the editor.
+
+    Example: papercli note hu2021lora "rank 4 is enough for GPT-3" --page 7
+    """
+    library = open_library()
+    key = library.resolve(ref)
+    library.read(key)  # refuse before the editor opens if the file is malformed
+    if text is None:
+        with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:
+            draft = Path(tmp) / f"{key}-note.md"
+            draft.write_text("")
+            run_editor(draft)
+            text = draft.read_text(encoding="utf-8")
+    if not text.strip():
+        raise UsageError("the note is empty; nothing was saved")
+    new = Note(
+        text=text.strip(), created=now_stamp(), page=page or "", section=section or "",
+        quote=quote or "",
+    )
+    with library.writing() as writer:
+        paper = writer.update(key, lambda p: p.notes.append(new))
+    echo(f"added note {len(paper.notes)} to {key}")
+
+
+@app.command()
+@handle_errors
+def notes(
+    ref: RefArg,
+    as_json: Annotated[bool, typer.Option("--json", help="The notes as JSON.")] = False,
+) -> None:
+    """List a paper's notes.
+
+    Example: papercli notes hu2021lora
+    """
+    from papercli.render import note_heading, show_markdown
+
+    library = open_library()
+    paper = library.read(library.resolve(ref))
+    if as_json:
+        print_json([n.to_json() for n in paper.notes])
+        return
+    if not paper.notes:
+        warn(f"{paper.key} has no notes")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    parts = [f"# Notes on {paper.title}"]
+    for i, item in enumerate(paper.notes, 1):
+        parts.append(note_heading(i, item))
+        if item.quote:
+            parts.append("\n".join(f"> {q}" for q in item.quote.splitlines()))
+        parts.append(item.text.strip())
+    show_markdown("\n\n".join(parts) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# rm, status, tag, untag, tags, rekey, open
+
+
+@app.command()
+@handle_errors
+def rm(
+    refs: Annotated[list[str], typer.Argument(help="Papers to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Remove papers (and their notes) from the library; asks first unless --yes.
+
+    Example: papercli rm vaswani2017attention --yes
+    """
+    library = open_library()
+    keys = list(dict.fromkeys(library.resolve(r) for r in refs))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not removing without confirmation: pass --yes")
+        if not confirm(f"Remove {len(keys)} paper(s): {', '.join(keys)}?"):
+            warn("nothing removed")
+            return
+    with library.writing() as writer:
+        for key in keys:
+            writer.delete(key)
+    for key in keys:
+        echo(f"removed {key}")
+
+
+@app.command()
+@handle_errors
+def status(
+    ref: RefArg,
+    value: Annotated[str, typer.Argument(metavar="STATUS", help="unread, reading or read.")],
+) -> None:
+    """Set a paper's reading status.
+
+    Example: papercli status hu2021lora read
+    """
+    validate_status(value)
+    library = open_library()
+    key = library.resolve(ref)
+    with library.writing() as writer:
+        writer.update(key, lambda p: setattr(p, "status", value))
+    echo(f"{key}: {value}")
+
+
+@app.command()
+@handle_errors
+def tag(
+    ref: RefArg,
+    tags: Annotated[list[str], typer.Argument(help="Tags to add.")],
+) -> None:
+    """Add tags to a paper.
+
+    Example: papercli tag hu2021lora peft fine-tuning
+    """
+    new = tags_from(tags)
+    library = open_library()
+    key = library.resolve(ref)
+    with library.writing() as writer:
+        paper = writer.update(key, lambda p: p.add_tags(new) and None)
+    echo(f"{key}: {', '.join(paper.tags)}")
+
+
+@app.command()
+@handle_errors
+def untag(
+    ref: RefArg,
+    tags: Annotated[list[str], typer.Argument(help="Tags to remove.")],
+) -> None:
+    """Remove tags from a paper.
+
+    Example: papercli untag hu2021lora vision
+    """
+    gone = set(tags_from(tags))
+    library = open_library()
+    key = library.resolve(ref)
+    current = library.read(key)
+    missing = sorted(gone.difference(current.tags))
+    if missing and gone.issubset(missing):
+        raise NotFoundError(f"{key} has no tag {', '.join(missing)}")
+
+    def drop(p: Paper) -> None:
+        p.tags = [t for t in p.tags if t not in gone]
+
+    with library.writing() as writer:
+        paper = writer.update(key, drop)
+    echo(f"{key}: {', '.join(paper.tags) or '(no tags)'}")
+
+
+tags_app = typer.Typer(help="Every tag with its count; 'tags rename OLD NEW' renames one.")
+app.add_typer(tags_app, name="tags")
+
+
+@tags_app.callback(invoke_without_command=True)
+@handle_errors
+def tags_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON object tag -> count.")] = False,
+    sort: Annotated[str, typer.Option(help="count or name.")] = "count",
+) -> None:
+    """Every tag with the number of papers that carry it.
+
+    Example: papercli tags --sort name
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if sort not in ("count", "name"):
+        raise UsageError("invalid --sort: use count or name")
+    library = open_library()
+    report_problems_once(library)
+    counts: Counter[str] = Counter()
+    for row in library.index().summaries():
+        counts.update(row.tags)
+    ordered = (
+        sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if sort == "count"
+        else sorted(counts.items())
+    )
+    if as_json:
+        print_json(dict(ordered))
+        return
+    if not ordered:
+        warn("the library has no tags")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    from papercli.render import counts_table
+
+    counts_table("Tag", ordered)
+
+
+@tags_app.command("rename")
+@handle_errors
+def tags_rename(
+    old: Annotated[str, typer.Argument(help="The tag to rename.")],
+    new: Annotated[str, typer.Argument(help="Its new name (merged if it exists).")],
+) -> None:
+    """Rename a tag across the library (merging into NEW where a paper has both).
+
+    Example: papercli tags rename llm large-language-model
+    """
+    old_tag, new_tag = normalize_tag(old), normalize_tag(new)
+    library = open_library()
+    keys = [r.key for r in library.index().summaries() if old_tag in r.tags]
+    if not keys:
+        raise NotFoundError(f"no paper has the tag {old_tag!r}")
+
+    def rename(p: Paper) -> None:
+        p.tags = list(dict.fromkeys(new_tag if t == old_tag else t for t in p.tags))
+
+    changed = 0
+    with library.writing() as writer:
+        for key in keys:
+            try:
+                writer.update(key, rename)
+                changed += 1
+            except NotFoundError:
+                continue
+    echo(f"renamed {old_tag} to {new_tag} on {changed} paper(s)")
+
+
+@app.command()
+@handle_errors
+def rekey(
+    old: Annotated[str, typer.Argument(help="The paper (REF).")],
+    new: Annotated[str, typer.Argument(help="Its new citation key.")],
+) -> None:
+    """Give a paper a new citation key, on purpose (drafts citing the old key will break).
+
+    Example: papercli rekey vaswani2017attention transformer
+    """
+    validate_key(new)
+    library = open_library()
+    key = library.resolve(old)
+    with library.writing() as writer:
+        writer.rename(key, new)
+    echo(f"renamed {key} to {new}")
+
+
+@app.command("open")
+@handle_errors
+def open_cmd(
+    ref: RefArg,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Open the PDF rather than the page.")] = False,
+) -> None:
+    """Open a paper's page (or PDF) in the web browser ($BROWSER is honoured).
+
+    Example: papercli open hu2021lora --pdf
+    """
+    library = open_library()
+    paper = library.read(library.resolve(ref))
+    target = ""
+    if pdf:
+        target = paper.pdf_url or (
+            f"https://arxiv.org/pdf/{paper.arxiv_id}" if paper.arxiv_id else ""
+        )
+    target = target or paper.best_url()
+    if not target:
+        raise NotFoundError(f"{paper.key} has no URL to open: add one with 'papercli edit'")
+    import webbrowser
+
+    if not webbrowser.open(target):
+        raise UsageError(f"no web browser could open {target}: set $BROWSER")
+    echo(f"opened {target}")
+
+
+@app.command()
+@handle_errors
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="The counts as JSON.")] = False,
+) -> None:
+    """Counts by type, tag, year and status, and how many entries lack metadata.
+
+    Example: papercli stats
+    """
+    library = open_library()
+    report_problems_once(library)
+    rows = list(library.index().summaries())
+    by_type = Counter(r.type for r in rows)
+    by_status = Counter(r.status for r in rows)
+    by_year = Counter(str(r.year) if r.year else "unknown" for r in rows)
+    by_tag: Counter[str] = Counter()
+    for r in rows:
+        by_tag.update(r.tags)
+    no_abstract = sum(1 for p in library.papers() if not p.abstract.strip())
+    missing = {
+        "authors": sum(1 for r in rows if not r.authors),
+        "year": sum(1 for r in rows if not r.year),
+        "abstract": no_abstract,
+        "marked_incomplete": sum(1 for r in rows if r.incomplete),
+    }
+    report = {
+        "entries": len(rows),
+        "arxiv": sum(1 for r in rows if r.arxiv_id),
+        "notes": sum(r.n_notes for r in rows),
+        "by_type": dict(by_type.most_common()),
+        "by_status": dict(by_status.most_common()),
+        "by_year": dict(sorted(by_year.items())),
+        "by_tag": dict(by_tag.most_common()),
+        "missing": missing,
+    }
+    if as_json:
+        print_json(report)
+        return
+    from papercli.render import counts_table
+
+    echo(
+        f"{report['entries']} entries, {report['arxiv']} with an arXiv id, "
+        f"{report['notes']} notes"
+    )
+    counts_table("Type", list(by_type.most_common()))
+    counts_table("Status", list(by_status.most_common()))
+    counts_table("Year", sorted(by_year.items()))
+    counts_table("Tag", by_tag.most_common(25))
+    counts_table("Missing", list(missing.items()))
+
+
+# The other command groups register themselves on ``app``.
+from papercli import cli_arxiv, cli_export, cli_import, cli_search  # noqa: E402
+
+for _module in (cli_search, cli_arxiv, cli_export, cli_import):
+    _module.register(app)
+
+
+def main() -> None:
+    app(prog_name="papercli")
+
+
+__all__ = ["app", "main", "STATUSES"]

@@ -1,0 +1,111 @@
+"""What every CLI module shares: the chosen library, error handling, plain output helpers.
+
+The CLI modules (``cli``, ``cli_search``, ``cli_arxiv``, ``cli_export``, ``cli_import``) are the
+only ones that print or exit. Core modules raise ``PapercliError``; ``handle_errors`` turns it
+into one line on stderr and the error's exit code. rich is not imported here: plain output to a
+pipe must not pay for it (see ``papercli.render``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from papercli.errors import PapercliError
+from papercli.library import Library
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class State:
+    """Global options, set by the app's callback."""
+
+    library_option: Path | None = None
+    problems_reported: bool = False
+
+
+state = State()
+
+
+def warn(message: str) -> None:
+    """One line on stderr, prefixed with the program's name."""
+    sys.stderr.write(f"papercli: {message}\n")
+    sys.stderr.flush()
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ``PapercliError`` into one stderr line and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PapercliError as exc:
+            warn(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            warn("interrupted")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader (head, less) went away: not an error worth a traceback.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+
+    return wrapper
+
+
+def open_library() -> Library:
+    """The library chosen by --library, PAPERCLI_LIBRARY, the config file or the default.
+
+    On first run the default library is created from the bundled one, said in one stderr line.
+    """
+    from papercli.config import library_path
+
+    path, is_default = library_path(state.library_option)
+    if is_default and not (path / "library.toml").exists():
+        from papercli.bundled import install_bundled
+
+        count = install_bundled(path)
+        if count is not None:
+            warn(f"created your library at {path} from the bundled reading lists ({count} entries)")
+    return Library.open(path)
+
+
+def report_problems_once(library: Library) -> None:
+    """Name every malformed paper file on stderr (reading commands skip them)."""
+    if state.problems_reported:
+        return
+    state.problems_reported = True
+    for message in library.index().problems.values():
+        warn(f"skipped {message}")
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def echo(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; with no terminal the answer is no."""
+    if not sys.stdin.isatty():
+        return False
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")

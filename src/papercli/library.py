@@ -1,0 +1,583 @@
+"""The library on disk: a directory of TOML files, written atomically under a lock, read through
+a derived cache.
+
+Layout (see docs/library-format.md)::
+
+    library.toml          the library's settings and format version
+    papers/<key>.toml     one paper per file; the file name is the citation key
+    .papercli.lock        the write lock (flock); safe to delete when no papercli runs
+
+Writes go to a temporary file in the same directory, are flushed and fsynced, then renamed over
+the target, so a reader or a crash sees the old file or the new one, never half of one. Every
+read-modify-write holds an exclusive ``flock`` on ``.papercli.lock`` and re-reads the file under
+it, so two papercli processes never lose each other's changes. A file that does not parse is
+never overwritten.
+
+Reading commands go through ``Library.index()``: summaries of every paper kept in a pickle in the
+user cache directory, checked against each file's inode, size and mtime on every call (a stat,
+not a parse) and brought up to date by parsing only the files that changed. Full papers are kept
+in 64 shards beside it, so a change rewrites one shard. The cache is never the source of truth:
+delete it and it is rebuilt.
+
+This module never prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from papercli.errors import (
+    AmbiguousRefError,
+    LibraryError,
+    LockTimeoutError,
+    MalformedFileError,
+    NotFoundError,
+    UsageError,
+)
+from papercli.models import KEY_RE, Paper, validate_key
+
+FORMAT_VERSION = 1
+SETTINGS_FILE = "library.toml"
+PAPERS_DIR = "papers"
+LOCK_FILE = ".papercli.lock"
+CACHE_VERSION = 3
+SHARDS = 64
+
+
+class Summary(NamedTuple):
+    """What list, search filters and REF resolution need of a paper, without abstract or notes.
+
+    Stored as a plain tuple in the cache (loads three times faster than a NamedTuple); wrap with
+    ``Summary._make(row)`` where names read better than indices.
+    """
+
+    key: str
+    type: str
+    title: str
+    authors: tuple[str, ...]
+    year: int  # 0 when unknown
+    status: str
+    tags: tuple[str, ...]
+    arxiv_id: str
+    doi: str
+    url: str
+    venue: str
+    added: str
+    n_notes: int
+    incomplete: tuple[str, ...]
+    date: str
+
+
+def summarize(paper: Paper) -> tuple[Any, ...]:
+    return (
+        paper.key,
+        paper.type,
+        paper.title,
+        tuple(paper.authors),
+        paper.year or 0,
+        paper.status,
+        tuple(paper.tags),
+        paper.arxiv_id,
+        paper.doi,
+        paper.url,
+        paper.venue or paper.journal_ref,
+        paper.added,
+        len(paper.notes),
+        tuple(paper.incomplete),
+        paper.date,
+    )
+
+
+def shard_of(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=2).digest()) % SHARDS
+
+
+@dataclass
+class Index:
+    """Summaries of every readable paper, and the files that could not be read."""
+
+    rows: dict[str, tuple[Any, ...]]
+    problems: dict[str, str]  # file name -> "papers/x.toml:3:5: message"
+    shard_tokens: list[int] = field(default_factory=lambda: [0] * SHARDS)
+
+    def summaries(self) -> Iterator[Summary]:
+        return (Summary._make(row) for row in self.rows.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Low-level file operations
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers and crashes see the old or the new content."""
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def dump_paper(paper: Paper) -> bytes:
+    from papercli.tomlfmt import dumps
+
+    return dumps(paper.to_toml()).encode("utf-8")
+
+
+_LINE_COL = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def parse_paper_bytes(key: str, data: bytes, shown_path: str) -> Paper:
+    """Parse one paper file; raises ``MalformedFileError`` as ``file:line:column: message``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedFileError(f"{shown_path}:1:1: not UTF-8 text ({exc.reason})") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _LINE_COL.search(message)
+        if match:
+            line, col = match.group(1), match.group(2)
+            message = message[: match.start()]
+        else:
+            line, col = "1", "1"
+        raise MalformedFileError(f"{shown_path}:{line}:{col}: {message}") from exc
+    try:
+        return Paper.from_toml(key, raw)
+    except ValueError as exc:
+        raise MalformedFileError(f"{shown_path}:1:1: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Library:
+    """A library directory. Construct with ``Library.open(path)`` or ``Library.create(path)``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.papers_dir = root / PAPERS_DIR
+        self._index: Index | None = None
+        self._cache_dir: Path | None = None
+
+    # -- opening and creating ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path) -> Library:
+        root = root.expanduser()
+        settings = root / SETTINGS_FILE
+        if not settings.is_file():
+            if root.exists() and not root.is_dir():
+                raise LibraryError(f"{root} is not a directory: name a library directory")
+            raise LibraryError(
+                f"no papercli library at {root}: create one with 'papercli init {root}'"
+            )
+        try:
+            with settings.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise MalformedFileError(f"{settings}:1:1: {exc}") from exc
+        except OSError as exc:
+            raise LibraryError(f"{settings}: cannot read ({exc.strerror})") from exc
+        version = data.get("format", FORMAT_VERSION)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise LibraryError(
+                f"{settings}: library format {version!r} is newer than this papercli "
+                f"understands ({FORMAT_VERSION}): upgrade papercli"
+            )
+        library = cls(root)
+        library.settings = data
+        return library
+
+    settings: dict[str, Any] = {}
+
+    @classmethod
+    def create(cls, root: Path, papers: Iterable[tuple[str, bytes]] = (), name: str = "") -> Library:
+        """Make a new library at ``root`` (empty or missing), with the given paper files."""
+        root = root.expanduser()
+        if (root / SETTINGS_FILE).exists():
+            raise UsageError(f"{root} is already a papercli library")
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"{root} exists and is not a directory")
+        if root.is_dir() and any(root.iterdir()):
+            raise UsageError(f"{root} is not empty: choose a new or empty directory")
+        import tomli_w
+
+        try:
+            (root / PAPERS_DIR).mkdir(parents=True, exist_ok=True)
+            for file_name, data in papers:
+                key = file_name.removesuffix(".toml")
+                validate_key(key)
+                atomic_write(root / PAPERS_DIR / f"{key}.toml", data)
+            settings = {"format": FORMAT_VERSION, "name": name or root.name}
+            # Written last: a library without library.toml is not a library, so a crash
+            # midway leaves something 'init' can be re-run on after clearing it.
+            atomic_write(root / SETTINGS_FILE, tomli_w.dumps(settings).encode())
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
+        return cls.open(root)
+
+    # -- paths and single files -------------------------------------------------------------
+
+    def path_for(self, key: str) -> Path:
+        return self.papers_dir / f"{validate_key(key)}.toml"
+
+    def shown(self, key: str) -> str:
+        return f"{PAPERS_DIR}/{key}.toml"
+
+    def exists(self, key: str) -> bool:
+        return bool(KEY_RE.match(key)) and (self.papers_dir / f"{key}.toml").is_file()
+
+    def keys(self) -> list[str]:
+        """Every paper file's key, from a directory listing (no parsing)."""
+        try:
+            names = os.listdir(self.papers_dir)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
+        return [n[:-5] for n in names if n.endswith(".toml") and not n.startswith(".")]
+
+    def read(self, key: str) -> Paper:
+        """Parse one paper's file. ``NotFoundError`` if absent, ``MalformedFileError`` if bad."""
+        path = self.path_for(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"no paper with key {key!r}: see 'papercli list'") from None
+        except OSError as exc:
+            raise LibraryError(f"{path}: cannot read ({exc.strerror})") from exc
+        return parse_paper_bytes(key, data, str(path))
+
+    # -- REF resolution ---------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        """A REF (key, arXiv id or URL, or unambiguous key prefix) -> the paper's key."""
+        ref = ref.strip()
+        if KEY_RE.match(ref) and (self.papers_dir / f"{ref}.toml").is_file():
+            return ref
+        from papercli.arxiv_ids import parse_arxiv_id
+
+        parsed = parse_arxiv_id(ref)
+        if parsed:
+            base = parsed.base
+            hits = [k for k, row in self.index().rows.items() if row[7] == base]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                raise AmbiguousRefError(
+                    f"arXiv id {base} is in several papers: {', '.join(sorted(hits))}"
+                )
+            raise NotFoundError(
+                f"no paper with arXiv id {base}: add it with 'papercli add {base}'"
+            )
+        lowered = ref.lower()
+        candidates = sorted(k for k in self.keys() if k.startswith(lowered))
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise NotFoundError(f"no paper matches {ref!r}: try 'papercli search {ref}'")
+        shown = ", ".join(candidates[:10]) + (" ..." if len(candidates) > 10 else "")
+        raise AmbiguousRefError(
+            f"{ref!r} matches {len(candidates)} papers: {shown}; give more of the key"
+        )
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self, timeout: float | None = None) -> Iterator[Writer]:
+        """Hold the library's write lock; yields a ``Writer``. Waits up to ``timeout`` seconds
+        (default ``PAPERCLI_LOCK_TIMEOUT`` or 10) for another papercli to finish."""
+        if timeout is None:
+            timeout = float(os.environ.get("PAPERCLI_LOCK_TIMEOUT", "10"))
+        lock_path = self.root / LOCK_FILE
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise LibraryError(
+                    f"the library at {self.root} is read-only: papercli cannot change it"
+                ) from exc
+            raise LibraryError(f"{lock_path}: cannot open the lock ({exc.strerror})") from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeoutError(
+                            f"the library at {self.root} is locked by another papercli process; "
+                            "try again when it has finished"
+                        ) from None
+                    time.sleep(0.01)
+            if not os.access(self.papers_dir, os.W_OK):
+                raise LibraryError(
+                    f"{self.papers_dir} is read-only: papercli cannot change the library"
+                )
+            yield Writer(self)
+        finally:
+            os.close(fd)  # releases the flock
+            self._index = None
+
+    # -- the derived cache ------------------------------------------------------------------
+
+    @property
+    def cache_dir(self) -> Path:
+        if self._cache_dir is None:
+            from papercli.config import cache_root
+
+            digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+            self._cache_dir = cache_root() / digest
+        return self._cache_dir
+
+    def _scan(self) -> dict[str, tuple[int, int, int]]:
+        """File name -> (inode, size, mtime_ns) of every paper file: stats, no parsing."""
+        sig: dict[str, tuple[int, int, int]] = {}
+        try:
+            entries = list(os.scandir(self.papers_dir))
+        except FileNotFoundError:
+            return sig
+        except OSError as exc:
+            raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".toml") or name.startswith("."):
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:  # removed while we looked
+                continue
+            sig[name] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        return sig
+
+    def _load_cache(self) -> dict[str, Any] | None:
+        try:
+            with open(self.cache_dir / "index.pickle", "rb") as handle:
+                data = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+            return None
+        return data
+
+    def _shard_path(self, shard: int) -> Path:
+        return self.cache_dir / "shards" / f"{shard:02d}.pickle"
+
+    def _load_shard(self, shard: int) -> dict[str, Paper] | None:
+        try:
+            with open(self._shard_path(shard), "rb") as handle:
+                data = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def index(self) -> Index:
+        """Summaries of every paper, brought up to date with the files on disk."""
+        if self._index is None:
+            self._index = self._sync()
+        return self._index
+
+    def _sync(self) -> Index:
+        sig = self._scan()
+        cache = self._load_cache()
+        old_sig: dict[str, tuple[int, int, int]] = cache["sig"] if cache else {}
+        if cache is not None and old_sig == sig:
+            return Index(cache["rows"], cache["problems"], cache["tokens"])
+        rows: dict[str, tuple[Any, ...]] = dict(cache["rows"]) if cache else {}
+        problems: dict[str, str] = dict(cache["problems"]) if cache else {}
+        tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
+        changed = [n for n, s in sig.items() if old_sig.get(n) != s]
+        removed = [n for n in old_sig if n not in sig]
+        dirty: dict[int, dict[str, Paper | None]] = {}
+        for name in removed:
+            key = name[:-5]
+            rows.pop(key, None)
+            problems.pop(name, None)
+            dirty.setdefault(shard_of(key), {})[key] = None
+        for name in changed:
+            key = name[:-5]
+            problems.pop(name, None)
+            rows.pop(key, None)
+            paper: Paper | None = None
+            if not KEY_RE.match(key):
+                problems[name] = (
+                    f"{PAPERS_DIR}/{name}:1:1: the file name is not a valid key "
+                    "(lower-case ASCII letters, digits, '-', '_', '.'); rename it"
+                )
+            else:
+                try:
+                    data = (self.papers_dir / name).read_bytes()
+                    paper = parse_paper_bytes(key, data, f"{PAPERS_DIR}/{name}")
+                except FileNotFoundError:
+                    sig.pop(name, None)
+                except OSError as exc:
+                    problems[name] = f"{PAPERS_DIR}/{name}:1:1: cannot read ({exc.strerror})"
+                except MalformedFileError as exc:
+                    problems[name] = str(exc)
+            if paper is not None:
+                rows[key] = summarize(paper)
+            dirty.setdefault(shard_of(key), {})[key] = paper
+        self._write_cache(sig, rows, problems, tokens, dirty, full_rebuild=cache is None)
+        return Index(rows, problems, tokens)
+
+    def _write_cache(
+        self,
+        sig: dict[str, tuple[int, int, int]],
+        rows: dict[str, tuple[Any, ...]],
+        problems: dict[str, str],
+        tokens: list[int],
+        dirty: dict[int, dict[str, Paper | None]],
+        full_rebuild: bool,
+    ) -> None:
+        """Best effort: a cache that cannot be written only costs speed."""
+        try:
+            (self.cache_dir / "shards").mkdir(parents=True, exist_ok=True)
+            for shard, updates in dirty.items():
+                papers = {} if full_rebuild else (self._load_shard(shard) or {})
+                for key, paper in updates.items():
+                    if paper is None:
+                        papers.pop(key, None)
+                    else:
+                        papers[key] = paper
+                atomic_write(self._shard_path(shard), pickle.dumps(papers, protocol=5))
+                tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+            if full_rebuild:
+                for shard in range(SHARDS):
+                    if shard not in dirty:
+                        atomic_write(self._shard_path(shard), pickle.dumps({}, protocol=5))
+            payload = {
+                "version": CACHE_VERSION,
+                "root": str(self.root),
+                "sig": sig,
+                "rows": rows,
+                "problems": problems,
+                "tokens": tokens,
+            }
+            atomic_write(self.cache_dir / "index.pickle", pickle.dumps(payload, protocol=5))
+        except OSError:
+            pass
+
+    def papers(self, keys: Iterable[str] | None = None) -> Iterator[Paper]:
+        """Full papers (abstracts, notes) from the cache shards, in key order when ``keys`` is
+        None. A shard the cache lacks is read from the files."""
+        index = self.index()
+        wanted = sorted(index.rows) if keys is None else list(keys)
+        by_shard: dict[int, list[str]] = {}
+        for key in wanted:
+            by_shard.setdefault(shard_of(key), []).append(key)
+        loaded: dict[int, dict[str, Paper]] = {}
+        for shard in by_shard:
+            loaded[shard] = self._load_shard(shard) or {}
+        for key in wanted:
+            paper = loaded[shard_of(key)].get(key)
+            if paper is None:
+                if key not in index.rows:
+                    continue
+                try:
+                    paper = self.read(key)
+                except (NotFoundError, MalformedFileError):
+                    continue
+            yield paper
+
+
+class Writer:
+    """Changes to a library, made while its write lock is held (see ``Library.writing``)."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def read(self, key: str) -> Paper:
+        """The paper as it is on disk now; a malformed file raises (and so is never rewritten)."""
+        return self.library.read(key)
+
+    def exists(self, key: str) -> bool:
+        return self.library.exists(key)
+
+    def save(self, paper: Paper, *, touch: bool = True) -> None:
+        """Write a paper (new or changed) atomically."""
+        from papercli.models import now_utc
+
+        validate_key(paper.key)
+        stamp = now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+        if not paper.added:
+            paper.added = stamp
+        if touch:
+            paper.updated = stamp
+        self._write(self.library.path_for(paper.key), dump_paper(paper))
+
+    def create(self, paper: Paper) -> None:
+        """Write a new paper; refuses to replace an existing file."""
+        if self.exists(paper.key):
+            raise UsageError(f"a paper with key {paper.key!r} already exists")
+        self.save(paper)
+
+    def update(self, key: str, change: Callable[[Paper], None]) -> Paper:
+        """Read ``key`` fresh, apply ``change``, write it back. Returns the new paper."""
+        paper = self.read(key)
+        change(paper)
+        self.save(paper)
+        return paper
+
+    def delete(self, key: str) -> None:
+        path = self.library.path_for(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFoundError(f"no paper with key {key!r}") from None
+        except OSError as exc:
+            raise LibraryError(f"{path}: cannot remove ({exc.strerror})") from exc
+        _fsync_dir(path.parent)
+
+    def rename(self, old: str, new: str) -> Paper:
+        """Give paper ``old`` the key ``new`` (a new file, then the old one removed)."""
+        validate_key(new)
+        if self.exists(new):
+            raise UsageError(f"a paper with key {new!r} already exists")
+        paper = self.read(old)
+        paper.key = new
+        self.save(paper)
+        self.delete(old)
+        return paper
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise LibraryError(f"{path}: cannot write ({exc.strerror})") from exc
