@@ -71,12 +71,17 @@ def library(tmp_path: Path, cli: Runner, monkeypatch: pytest.MonkeyPatch) -> Pat
     return path
 
 
-def run_papercli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-                 timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_papercli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """papercli as a real subprocess, with this process's (isolated) environment."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "papercli", *args],
-        capture_output=True, text=True, env=full_env, input=input, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=input,
+        timeout=timeout,
     )

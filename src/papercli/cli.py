@@ -140,14 +140,19 @@ def init(
 def add(
     ids: Annotated[
         list[str] | None,
-        typer.Argument(help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...).",
-                       show_default=False),
+        typer.Argument(
+            help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...).", show_default=False
+        ),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title, for an entry typed by hand.")] = None,
     author: Annotated[
         list[str] | None,
-        typer.Option("--author", "-a", help="An author, 'Given Family' or 'Family, Given' "
-                     "(repeatable); {Braced Name} for an organisation."),
+        typer.Option(
+            "--author",
+            "-a",
+            help="An author, 'Given Family' or 'Family, Given' "
+            "(repeatable); {Braced Name} for an organisation.",
+        ),
     ] = None,
     year: Annotated[int | None, typer.Option(help="Year of publication.")] = None,
     url: Annotated[str | None, typer.Option(help="Where to read it.")] = None,
@@ -333,9 +338,7 @@ def run_editor(path: Path) -> None:
     except OSError as exc:
         raise UsageError(f"cannot run the editor {command[0]!r}: {exc.strerror}") from None
     if result.returncode != 0:
-        raise UsageError(
-            f"the editor exited with status {result.returncode}; nothing was saved"
-        )
+        raise UsageError(f"the editor exited with status {result.returncode}; nothing was saved")
 
 
 @app.command()
@@ -403,7 +406,10 @@ def note(
     if not text.strip():
         raise UsageError("the note is empty; nothing was saved")
     new = Note(
-        text=text.strip(), created=now_stamp(), page=page or "", section=section or "",
+        text=text.strip(),
+        created=now_stamp(),
+        page=page or "",
+        section=section or "",
         quote=quote or "",
     )
     with library.writing() as writer:
@@ -487,6 +493,10 @@ def status(
     echo(f"{key}: {value}")
 
 
+def _add_tags(paper: Paper, tags: list[str]) -> None:
+    paper.add_tags(tags)
+
+
 @app.command()
 @handle_errors
 def tag(
@@ -501,7 +511,7 @@ def tag(
     library = open_library()
     key = library.resolve(ref)
     with library.writing() as writer:
-        paper = writer.update(key, lambda p: p.add_tags(new) and None)
+        paper = writer.update(key, lambda p: _add_tags(p, new))
     echo(f"{key}: {', '.join(paper.tags)}")
 
 
@@ -687,8 +697,7 @@ def stats(
     from papercli.render import counts_table
 
     echo(
-        f"{report['entries']} entries, {report['arxiv']} with an arXiv id, "
-        f"{report['notes']} notes"
+        f"{report['entries']} entries, {report['arxiv']} with an arXiv id, {report['notes']} notes"
     )
     counts_table("Type", list(by_type.most_common()))
     counts_table("Status", list(by_status.most_common()))

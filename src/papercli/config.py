@@ -93,7 +93,9 @@ def load_settings() -> Settings:
             try:
                 setattr(settings, f"arxiv_{name}", cast(raw))
             except ValueError as exc:
-                raise LibraryError(f"PAPERCLI_ARXIV_{name.upper()}={raw!r} is not a number") from exc
+                raise LibraryError(
+                    f"PAPERCLI_ARXIV_{name.upper()}={raw!r} is not a number"
+                ) from exc
     return settings
 
 

@@ -227,7 +227,9 @@ class Library:
     settings: dict[str, Any] = {}
 
     @classmethod
-    def create(cls, root: Path, papers: Iterable[tuple[str, bytes]] = (), name: str = "") -> Library:
+    def create(
+        cls, root: Path, papers: Iterable[tuple[str, bytes]] = (), name: str = ""
+    ) -> Library:
         """Make a new library at ``root`` (empty or missing), with the given paper files."""
         root = root.expanduser()
         if (root / SETTINGS_FILE).exists():
@@ -303,9 +305,7 @@ class Library:
                 raise AmbiguousRefError(
                     f"arXiv id {base} is in several papers: {', '.join(sorted(hits))}"
                 )
-            raise NotFoundError(
-                f"no paper with arXiv id {base}: add it with 'papercli add {base}'"
-            )
+            raise NotFoundError(f"no paper with arXiv id {base}: add it with 'papercli add {base}'")
         lowered = ref.lower()
         candidates = sorted(k for k in self.keys() if k.startswith(lowered))
         if len(candidates) == 1:

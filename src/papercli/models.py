@@ -299,7 +299,9 @@ class Paper:
         if paper.type not in PAPER_TYPES:
             raise ValueError(f"field 'type' is {paper.type!r}; use one of {', '.join(PAPER_TYPES)}")
         if paper.status not in STATUSES:
-            raise ValueError(f"field 'status' is {paper.status!r}; use one of {', '.join(STATUSES)}")
+            raise ValueError(
+                f"field 'status' is {paper.status!r}; use one of {', '.join(STATUSES)}"
+            )
         for name in ("authors", "tags", "categories", "incomplete"):
             if name in data:
                 value = data.pop(name)
@@ -389,5 +391,5 @@ def _from_datetime(value: Any, name: str) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        return value
+        return str(value)
     raise ValueError(f"field {name!r} must be a date-time")

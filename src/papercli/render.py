@@ -144,7 +144,9 @@ def show_markdown(text: str) -> None:
 
 def counts_table(title: str, rows: Sequence[tuple[str, int]]) -> None:
     if not sys.stdout.isatty():
-        sys.stdout.write(_plain_columns([title.upper(), "COUNT"], [[str(n), str(c)] for n, c in rows]))
+        sys.stdout.write(
+            _plain_columns([title.upper(), "COUNT"], [[str(n), str(c)] for n, c in rows])
+        )
         sys.stdout.write("\n")
         return
     from rich.table import Table
