@@ -5,6 +5,10 @@ New style (April 2007 on): ``YYMM.NNNN`` (to December 2014) or ``YYMM.NNNNN`` (f
 ``hep-th/9901001``, ``math.GT/0309136``. Accepted wrappers: ``arXiv:``, and URLs on arxiv.org or
 export.arxiv.org under ``/abs/``, ``/pdf/`` (with or without ``.pdf``), including the doubled
 slash some pages carry (``/abs//2106.09685``). No I/O and no network here.
+
+The base identifier is arXiv's canonical one: an old-style subject class is not part of it
+(``math.GT/0309136`` is ``math/0309136``, the form arXiv's API and abs pages use), so both
+spellings name the same paper everywhere papercli compares identifiers.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ OLD_ARCHIVES = frozenset(
 )
 
 _NEW = r"(?P<new>(?P<yy>\d\d)(?P<mm>\d\d)\.(?P<num>\d{4,5}))"
-_OLD = r"(?P<old>(?P<arch>[a-z][a-z-]*)(?:\.(?P<subj>[A-Za-z]{2}))?/(?P<oyy>\d\d)(?P<omm>\d\d)(?P<onum>\d{3}))"
+_OLD = (
+    r"(?P<old>(?P<arch>[a-z][a-z-]*)(?:\.(?P<subj>[A-Za-z]{2}))?"
+    r"/(?P<oyy>\d\d)(?P<omm>\d\d)(?P<onum>\d{3}))"
+)
 _VERSION = r"(?:v(?P<ver>\d{1,3}))?"
 _ID_RE = re.compile(rf"^(?:{_NEW}|{_OLD}){_VERSION}$")
 _URL_RE = re.compile(
@@ -75,7 +82,9 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
     yy, mm = int(match.group("oyy")), int(match.group("omm"))
     if not 1 <= mm <= 12 or (7 < yy < 91) or (yy == 7 and mm > 3):
         return None
-    return ArxivId(match.group("old"), version)
+    return ArxivId(
+        f"{archive}/{match.group('oyy')}{match.group('omm')}{match.group('onum')}", version
+    )
 
 
 def normalize_arxiv_id(text: str) -> str | None:

@@ -1,18 +1,245 @@
-"""CLI commands for arxiv (being written)."""
+"""The arXiv commands: ``papercli add ID...`` (through ``add_from_arxiv``) and ``papercli refresh``.
+
+Both validate identifiers locally, fetch everything first (no lock held while the network is
+used), then make every change in one ``library.writing()`` block. Each failed id gets one line
+on stderr; papers that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv does not know
+(or a REF with no arXiv id), 2 an invalid identifier (nothing is fetched), 3 a network failure.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated
+
 import typer
+
+from papercli.arxiv_ids import ArxivId, parse_arxiv_id
+from papercli.cli_common import echo, handle_errors, open_library, warn
+from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, UsageError
+from papercli.library import Library, Summary, summarize
+from papercli.models import Note, Paper, now_utc
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(refresh)
+
+
+def parse_ids(raw: list[str]) -> list[ArxivId]:
+    """Every identifier parsed, or (after one stderr line per bad one) exit 2, fetching nothing."""
+    parsed: list[ArxivId] = []
+    bad = False
+    for text in raw:
+        found = parse_arxiv_id(text)
+        if found is None:
+            warn(
+                f"error: {text}: not an arXiv identifier "
+                "(expected e.g. 2106.09685, 2106.09685v2, hep-th/9901001 or an arxiv.org URL)"
+            )
+            bad = True
+        else:
+            parsed.append(found)
+    if bad:
+        raise typer.Exit(EXIT_USAGE)
+    return parsed
+
+
+def _by_arxiv_id(library: Library) -> dict[str, list[str]]:
+    """Base arXiv id -> keys of the papers that carry it, from the index (no file parsing)."""
+    out: dict[str, list[str]] = {}
+    for key, row in library.index().rows.items():
+        if row[7]:
+            parsed = parse_arxiv_id(row[7])
+            out.setdefault(parsed.base if parsed else row[7], []).append(key)
+    return out
+
+
+def _report_failures(failures: Mapping[str, Exception]) -> None:
+    for base, error in failures.items():
+        warn(f"error: {base}: {error}")
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal (rich imported only then)."""
+    if total <= 1 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def add_from_arxiv(
     ids: list[str], *, tags: list[str], note: str | None, status: str, update: bool
 ) -> None:
     """Fetch ``ids`` from arXiv and add them (called by ``papercli add``)."""
-    from papercli.errors import UsageError
+    from papercli.arxiv_source import fetch_papers, update_from_arxiv
+    from papercli.config import load_settings
+    from papercli.keys import make_key
+    from papercli.merge import DuplicateFinder
 
-    raise UsageError("adding from arXiv is not available yet")
+    wanted = list(dict.fromkeys(p.base for p in parse_ids(ids)))
+    library = open_library()
+    known = _by_arxiv_id(library)
+    to_fetch: list[str] = []
+    for base in wanted:
+        keys = known.get(base)
+        if keys and not update:
+            warn(
+                f"{base} is already in the library as {', '.join(keys)}; "
+                "'papercli add --update' refreshes it"
+            )
+        else:
+            to_fetch.append(base)
+    if not to_fetch:
+        return
+    settings = load_settings()
+    with _progress(len(to_fetch), "Fetching from arXiv") as advance:
+        fetched = fetch_papers(to_fetch, settings, on_batch=advance)
+
+    # The same paper may be in the library without its arXiv id (imported by title or DOI).
+    finder = DuplicateFinder.from_rows(library.index().rows.values())
+    created: list[Paper] = []
+    targets: list[tuple[str, Paper]] = []  # (existing key, fetched paper)
+    for base in to_fetch:
+        paper = fetched.papers.get(base)
+        if paper is None:
+            continue
+        keys = known.get(base) or []
+        match = keys[0] if keys else finder.find(paper)
+        if match is None:
+            created.append(paper)
+        elif update:
+            targets.extend((k, paper) for k in keys or [match])
+        else:
+            warn(
+                f"{base} is already in the library as {match} (same title or DOI); "
+                "'papercli add --update' merges arXiv's metadata into it"
+            )
+    stamp = now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+    changes: list[tuple[str, list[str]]] = []
+    if created or targets:
+        with library.writing() as writer:
+            for paper in created:
+                paper.key = make_key(paper.authors, paper.year, paper.title, writer.exists)
+                paper.tags = list(tags)
+                paper.status = status
+                if note:
+                    paper.notes.append(Note(text=note, created=stamp))
+                writer.create(paper)
+            for key, paper in targets:
+                current = writer.read(key)
+                changed = update_from_arxiv(current, paper)
+                if current.add_tags(tags):
+                    changed.append("tagged " + ", ".join(tags))
+                if note and all(n.text != note for n in current.notes):
+                    current.notes.append(Note(text=note, created=stamp))
+                    changed.append("added a note")
+                if changed:
+                    writer.save(current)
+                changes.append((key, changed))
+    if created:
+        from papercli.render import paper_table
+
+        paper_table([Summary._make(summarize(p)) for p in created], title="Added from arXiv")
+    for key, changed in changes:
+        echo(f"updated {key}: {'; '.join(changed)}" if changed else f"{key}: already up to date")
+    _report_failures(fetched.failures)
+    if fetched.exit_code:
+        raise typer.Exit(fetched.exit_code)
+
+
+@handle_errors
+def refresh(
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Papers to refresh (keys, arXiv ids, key prefixes).", show_default=False
+        ),
+    ] = None,
+    all_papers: Annotated[
+        bool, typer.Option("--all", help="Every paper with an arXiv id.")
+    ] = False,
+    missing: Annotated[
+        bool,
+        typer.Option("--missing", help="Only entries marked incomplete (lacking authors, ...)."),
+    ] = False,
+) -> None:
+    """Fetch current arXiv metadata: fill empty fields, report newer versions.
+
+    Never changes a title, tags, notes, status or key, nor a non-empty abstract or author
+    list. Up to 100 papers per request, 3 seconds apart.
+
+    Examples: papercli refresh hu2021lora; papercli refresh --missing; papercli refresh --all
+    """
+    from papercli.arxiv_source import fetch_papers, update_from_arxiv
+    from papercli.config import load_settings
+
+    refs = refs or []
+    if refs and all_papers:
+        raise UsageError("give REFs or --all, not both")
+    if not refs and not all_papers and not missing:
+        raise UsageError("name the papers to refresh, or use --all or --missing")
+    library = open_library()
+    rows = library.index().rows
+    code = 0
+    if refs:
+        keys = list(dict.fromkeys(library.resolve(r) for r in refs))
+    else:
+        keys = sorted(rows)
+    if missing:
+        keys = [k for k in keys if k in rows and rows[k][13]]
+    # Base id -> keys carrying it (two entries may share one).
+    by_id: dict[str, list[str]] = {}
+    for key in keys:
+        arxiv_id = rows[key][7] if key in rows else ""
+        parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
+        if parsed is None:
+            if refs:
+                warn(f"error: {key}: has no arXiv id, nothing to refresh")
+                code = EXIT_NOT_FOUND
+            continue
+        by_id.setdefault(parsed.base, []).append(key)
+    if not by_id:
+        if code:
+            raise typer.Exit(code)
+        what = "incomplete papers" if missing else "papers"
+        raise NotFoundError(f"no {what} with an arXiv id to refresh")
+    settings = load_settings()
+    with _progress(len(by_id), "Refreshing from arXiv") as advance:
+        fetched = fetch_papers(list(by_id), settings, on_batch=advance)
+
+    results: list[tuple[str, list[str]]] = []
+    if fetched.papers:
+        with library.writing() as writer:
+            for base, paper in fetched.papers.items():
+                for key in by_id[base]:
+                    try:
+                        current = writer.read(key)
+                    except NotFoundError:  # removed while we fetched
+                        continue
+                    changed = update_from_arxiv(current, paper)
+                    if changed:
+                        writer.save(current)
+                    results.append((key, changed))
+    changed_count = 0
+    for key, changed in results:
+        if changed:
+            changed_count += 1
+            echo(f"{key}: {'; '.join(changed)}")
+    failed = sum(len(by_id[b]) for b in fetched.failures)
+    echo(
+        f"refreshed {len(results)} paper(s): {changed_count} changed, "
+        f"{len(results) - changed_count} unchanged" + (f", {failed} failed" if failed else "")
+    )
+    failures = {f"{b} ({', '.join(by_id[b])})": e for b, e in fetched.failures.items()}
+    _report_failures(failures)
+    code = max(code, fetched.exit_code)
+    if code:
+        raise typer.Exit(code)
