@@ -8,11 +8,7 @@ on this app.
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -37,7 +33,7 @@ from papercli.errors import (
     NotFoundError,
     UsageError,
 )
-from papercli.library import Library, Summary, parse_paper_bytes
+from papercli.library import Index, Library, parse_paper_bytes
 from papercli.models import (
     PAPER_TYPES,
     STATUSES,
@@ -216,33 +212,47 @@ def add(
 SORTS = ("added", "year", "title", "key")
 
 
-def filter_rows(
-    index_rows: list[Summary],
+# Positions in a Summary tuple (see papercli.library.Summary).
+_KEY, _TYPE, _TITLE, _YEAR, _STATUS, _TAGS, _ADDED = 0, 1, 2, 4, 5, 6, 11
+
+
+def select_rows(
+    index: Index,
     tags: list[str],
     status: str | None,
     kind: str | None,
-) -> list[Summary]:
-    rows = index_rows
+    sort: str,
+    reverse: bool,
+) -> list[int]:
+    """Positions (in ``index.keys()`` order) of the papers that pass the filters, sorted.
+
+    Works on the index's columns, so a list of 100,000 papers builds no per-paper objects.
+    Newest first for added and year; A to Z for title and key.
+    """
+    keys = index.keys()
+    picked: list[int] = list(range(len(keys)))
     if tags:
         wanted = set(tags)
-        rows = [r for r in rows if wanted.issubset(r.tags)]
+        tag_col = index.column(_TAGS)
+        picked = [i for i in picked if wanted.issubset(tag_col[i])]
     if status:
-        rows = [r for r in rows if r.status == status]
+        status_col = index.column(_STATUS)
+        picked = [i for i in picked if status_col[i] == status]
     if kind:
-        rows = [r for r in rows if r.type == kind]
-    return rows
-
-
-def sort_rows(rows: list[Summary], sort: str, reverse: bool) -> list[Summary]:
+        type_col = index.column(_TYPE)
+        picked = [i for i in picked if type_col[i] == kind]
     if sort == "title":
-        ordered = sorted(rows, key=lambda r: (r.title.lower(), r.key))
+        titles = index.column(_TITLE)
+        picked.sort(key=lambda i: (titles[i].lower(), keys[i]))
     elif sort == "key":
-        ordered = sorted(rows, key=lambda r: r.key)
+        picked.sort(key=keys.__getitem__)
     elif sort == "year":
-        ordered = sorted(rows, key=lambda r: (r.year, r.added, r.key), reverse=True)
+        years, added = index.column(_YEAR), index.column(_ADDED)
+        picked.sort(key=lambda i: (years[i], added[i], keys[i]), reverse=True)
     else:
-        ordered = sorted(rows, key=lambda r: (r.added, r.key), reverse=True)
-    return ordered[::-1] if reverse else ordered
+        added = index.column(_ADDED)
+        picked.sort(key=lambda i: (added[i], keys[i]), reverse=True)
+    return picked[::-1] if reverse else picked
 
 
 @app.command("list")
@@ -270,10 +280,11 @@ def list_cmd(
         raise UsageError("--limit must be 0 or more")
     library = open_library()
     report_problems_once(library)
-    rows = filter_rows(list(library.index().summaries()), tags_from(tag), status, kind)
-    rows = sort_rows(rows, sort, reverse)
+    index = library.index()
+    picked = select_rows(index, tags_from(tag), status, kind, sort, reverse)
     if limit is not None:
-        rows = rows[:limit]
+        picked = picked[:limit]
+    rows = [index.row(i) for i in picked]
     if as_json:
         papers = {p.key: p for p in library.papers(r.key for r in rows)}
         print_json([papers[r.key].to_json() for r in rows if r.key in papers])
@@ -312,6 +323,9 @@ def show(
 
 def editor_command() -> list[str]:
     """$VISUAL or $EDITOR split like a shell would (``code -w``), run without a shell."""
+    import shlex
+    import shutil
+
     for name in ("VISUAL", "EDITOR"):
         value = os.environ.get(name, "").strip()
         if value:
@@ -328,6 +342,8 @@ def editor_command() -> list[str]:
 
 
 def run_editor(path: Path) -> None:
+    import subprocess
+
     command = editor_command()
     try:
         result = subprocess.run([*command, str(path)], check=False)
@@ -348,6 +364,8 @@ def edit(ref: RefArg) -> None:
 
     Example: EDITOR='code -w' papercli edit hu2021lora
     """
+    import tempfile
+
     library = open_library()
     key = library.resolve(ref)
     path = library.path_for(key)
@@ -394,6 +412,8 @@ def note(
 
     Example: papercli note hu2021lora "rank 4 is enough for GPT-3" --page 7
     """
+    import tempfile
+
     library = open_library()
     key = library.resolve(ref)
     library.read(key)  # refuse before the editor opens if the file is malformed
@@ -713,7 +733,38 @@ for _module in (cli_search, cli_arxiv, cli_export, cli_import):
     _module.register(app)
 
 
+def _only_the_command_asked_for(argv: list[str]) -> None:
+    """Keep only the command named on the command line in ``app``.
+
+    Typer builds every command's parameters before running one (about 15 ms for this app),
+    so when argv names a known command the others are dropped first. Help, unknown commands and
+    completion see the whole app.
+    """
+    words = iter(argv)
+    name = None
+    for word in words:
+        if word in ("--library", "-L"):
+            next(words, None)
+        elif not word.startswith("-"):
+            name = word
+            break
+        elif word in ("--help", "-h", "--version"):
+            return
+    if name is None:
+        return
+    commands = [
+        c
+        for c in app.registered_commands
+        if (c.name or (c.callback.__name__ if c.callback else "").replace("_", "-")) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if commands or groups:
+        app.registered_commands = commands
+        app.registered_groups = groups
+
+
 def main() -> None:
+    _only_the_command_asked_for(sys.argv[1:])
     app(prog_name="papercli")
 
 

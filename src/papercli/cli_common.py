@@ -9,7 +9,6 @@ pipe must not pay for it (see ``papercli.render``).
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -94,6 +93,8 @@ def stdout_is_tty() -> bool:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -27,15 +27,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
+import marshal
 import os
-import pickle
 import re
-import tempfile
 import time
 import tomllib
+import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -101,17 +100,175 @@ def summarize(paper: Paper) -> tuple[Any, ...]:
     )
 
 
+# How each Summary field is stored in the columnar cache: s string, t tuple of strings, i int.
+_KINDS = "ssstistsssssits"
+_SEP, _SUB = "\x00", "\x1f"
+
+
+def _clean(value: str) -> str:
+    return value.replace(_SEP, " ").replace(_SUB, " ")
+
+
+def encode_index(
+    sig: dict[str, tuple[int, int, int]],
+    rows: dict[str, tuple[Any, ...]],
+    problems: dict[str, str],
+    tokens: list[int],
+    root: str,
+) -> bytes:
+    """The index as columns (one joined string or int array per field): loading 100,000 rows
+    this way is several times faster than unpickling 100,000 tuples."""
+    names = list(sig)
+    values = list(sig.values())
+    cols: list[Any] = []
+    table = list(rows.values())
+    for i, kind in enumerate(_KINDS):
+        column = [row[i] for row in table]
+        if kind == "s":
+            cols.append(_SEP.join(_clean(v) for v in column))
+        elif kind == "t":
+            cols.append(_SEP.join(_SUB.join(_clean(x) for x in v) for v in column))
+        else:
+            cols.append(array("q", column).tobytes())
+    payload = {
+        "version": CACHE_VERSION,
+        "root": root,
+        "n_names": len(names),
+        "names": _SEP.join(names),
+        "stat": [array("q", [v[j] for v in values]).tobytes() for j in range(3)],
+        "n_rows": len(table),
+        "cols": cols,
+        "problems": problems,
+        "tokens": tokens,
+    }
+    return marshal.dumps(payload)
+
+
+def _decode_column(kind: str, raw: Any, n_rows: int) -> list[Any]:
+    if kind == "i":
+        numbers = array("q")
+        numbers.frombytes(raw)
+        return numbers.tolist()
+    if not n_rows:
+        return []
+    if kind == "s":
+        return list(raw.split(_SEP))
+    return [tuple(v.split(_SUB)) if v else () for v in raw.split(_SEP)]
+
+
+def decode_index(data: bytes) -> dict[str, Any] | None:
+    """The cache's payload, with the file signatures still packed (see ``Scan.matches``)."""
+    try:
+        payload = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("version") != CACHE_VERSION:
+        return None
+    return payload
+
+
+def unpack_sig(payload: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
+    names = payload["names"].split(_SEP) if payload["n_names"] else []
+    stats = []
+    for raw in payload["stat"]:
+        column = array("q")
+        column.frombytes(raw)
+        stats.append(column.tolist())
+    return dict(zip(names, zip(*stats, strict=True), strict=True))
+
+
+class Scan:
+    """Every paper file's name, inode, size and mtime, as the directory listed them."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.stat: tuple[array[int], array[int], array[int]] = (array("q"), array("q"), array("q"))
+
+    def sig(self) -> dict[str, tuple[int, int, int]]:
+        ino, size, mtime = self.stat
+        return dict(zip(self.names, zip(ino, size, mtime, strict=True), strict=True))
+
+    def matches(self, payload: dict[str, Any]) -> bool:
+        """True when nothing changed since the cache was written (compared packed: fast)."""
+        return (
+            payload["n_names"] == len(self.names)
+            and payload["names"] == _SEP.join(self.names)
+            and all(a.tobytes() == b for a, b in zip(self.stat, payload["stat"], strict=True))
+        )
+
+
+def _pickle() -> Any:
+    import pickle  # only the full-paper shards need it
+
+    return pickle
+
+
 def shard_of(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=2).digest()) % SHARDS
+    return zlib.crc32(key.encode()) % SHARDS
 
 
-@dataclass
 class Index:
-    """Summaries of every readable paper, and the files that could not be read."""
+    """Summaries of every readable paper, and the files that could not be read.
 
-    rows: dict[str, tuple[Any, ...]]
-    problems: dict[str, str]  # file name -> "papers/x.toml:3:5: message"
-    shard_tokens: list[int] = field(default_factory=lambda: [0] * SHARDS)
+    ``rows`` maps key -> Summary tuple. When the index comes straight from the cache it is
+    kept as columns and decoded lazily: ``column(i)`` gives one field for every paper (aligned
+    with ``keys()``) without building 100,000 tuples; ``rows`` builds them on first use.
+    """
+
+    def __init__(
+        self,
+        rows: dict[str, tuple[Any, ...]] | None,
+        problems: dict[str, str],
+        shard_tokens: list[int],
+        columns: list[Any] | None = None,
+        n_rows: int = 0,
+    ) -> None:
+        self._rows = rows
+        self.problems = problems
+        self.shard_tokens = shard_tokens
+        self._raw_columns = columns
+        self._n_rows = n_rows
+        self._columns: dict[int, list[Any]] = {}
+        self._split: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows) if self._rows is not None else self._n_rows
+
+    def column(self, i: int) -> list[Any]:
+        """Field ``i`` of Summary for every paper, in ``keys()`` order."""
+        if i not in self._columns:
+            if self._rows is not None:
+                self._columns[i] = [row[i] for row in self._rows.values()]
+            else:
+                assert self._raw_columns is not None
+                self._columns[i] = _decode_column(_KINDS[i], self._raw_columns[i], self._n_rows)
+        return self._columns[i]
+
+    def keys(self) -> list[str]:
+        return self.column(0)
+
+    def row(self, i: int) -> Summary:
+        """The i-th paper's summary (in ``keys()`` order), decoding only that row."""
+        if self._rows is not None or self._raw_columns is None:
+            return Summary._make(self.column(j)[i] for j in range(len(_KINDS)))
+        values: list[Any] = []
+        for j, kind in enumerate(_KINDS):
+            if j in self._columns or kind != "t":
+                values.append(self.column(j)[i])
+            else:
+                if j not in self._split:
+                    raw = self._raw_columns[j]
+                    self._split[j] = raw.split(_SEP) if self._n_rows else []
+                cell = self._split[j][i]
+                values.append(tuple(cell.split(_SUB)) if cell else ())
+        return Summary._make(values)
+
+    @property
+    def rows(self) -> dict[str, tuple[Any, ...]]:
+        if self._rows is None:
+            columns = [self.column(i) for i in range(len(_KINDS))]
+            self._rows = dict(zip(columns[0], zip(*columns, strict=True), strict=True))
+        return self._rows
 
     def summaries(self) -> Iterator[Summary]:
         return (Summary._make(row) for row in self.rows.values())
@@ -123,6 +280,8 @@ class Index:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers and crashes see the old or the new content."""
+    import tempfile
+
     directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -363,37 +522,48 @@ class Library:
         if self._cache_dir is None:
             from papercli.config import cache_root
 
-            digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
-            self._cache_dir = cache_root() / digest
+            # Readable and unique enough; the index also records its root and is ignored
+            # when another library's.
+            root = str(self.root.resolve())
+            tail = re.sub(r"[^A-Za-z0-9_.-]+", "-", root).strip("-")[-40:]
+            self._cache_dir = cache_root() / f"{tail}-{zlib.crc32(root.encode()):08x}"
         return self._cache_dir
 
-    def _scan(self) -> dict[str, tuple[int, int, int]]:
-        """File name -> (inode, size, mtime_ns) of every paper file: stats, no parsing."""
-        sig: dict[str, tuple[int, int, int]] = {}
+    def _scan(self) -> Scan:
+        """Stat every paper file (no parsing)."""
+        scan = Scan()
         try:
-            entries = list(os.scandir(self.papers_dir))
+            fd = os.open(self.papers_dir, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            return sig
+            return scan
         except OSError as exc:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
-        for entry in entries:
-            name = entry.name
-            if not name.endswith(".toml") or name.startswith("."):
-                continue
-            try:
-                st = entry.stat()
-            except FileNotFoundError:  # removed while we looked
-                continue
-            sig[name] = (st.st_ino, st.st_size, st.st_mtime_ns)
-        return sig
+        names, (inos, sizes, mtimes) = scan.names, scan.stat
+        try:
+            stat = os.stat
+            # Names relative to an open directory: a third faster than full paths.
+            for name in os.listdir(fd):
+                if not name.endswith(".toml") or name.startswith("."):
+                    continue
+                try:
+                    st = stat(name, dir_fd=fd)
+                except FileNotFoundError:  # removed while we looked
+                    continue
+                names.append(name)
+                inos.append(st.st_ino)
+                sizes.append(st.st_size)
+                mtimes.append(st.st_mtime_ns)
+        finally:
+            os.close(fd)
+        return scan
 
     def _load_cache(self) -> dict[str, Any] | None:
         try:
-            with open(self.cache_dir / "index.pickle", "rb") as handle:
-                data = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            with open(self.cache_dir / "index.bin", "rb") as handle:
+                data = decode_index(handle.read())
+        except OSError:
             return None
-        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        if data is None or data.get("root") != str(self.root.resolve()):
             return None
         return data
 
@@ -403,8 +573,8 @@ class Library:
     def _load_shard(self, shard: int) -> dict[str, Paper] | None:
         try:
             with open(self._shard_path(shard), "rb") as handle:
-                data = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                data = _pickle().loads(handle.read())
+        except (OSError, _pickle().UnpicklingError, EOFError, AttributeError, ValueError):
             return None
         return data if isinstance(data, dict) else None
 
@@ -415,12 +585,15 @@ class Library:
         return self._index
 
     def _sync(self) -> Index:
-        sig = self._scan()
+        scan = self._scan()
         cache = self._load_cache()
-        old_sig: dict[str, tuple[int, int, int]] = cache["sig"] if cache else {}
-        if cache is not None and old_sig == sig:
-            return Index(cache["rows"], cache["problems"], cache["tokens"])
-        rows: dict[str, tuple[Any, ...]] = dict(cache["rows"]) if cache else {}
+        if cache is not None and scan.matches(cache):
+            return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
+        sig = scan.sig()
+        old_sig = unpack_sig(cache) if cache else {}
+        rows: dict[str, tuple[Any, ...]] = {}
+        if cache:
+            rows = Index(None, {}, [], cache["cols"], cache["n_rows"]).rows
         problems: dict[str, str] = dict(cache["problems"]) if cache else {}
         tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
         changed = [n for n, s in sig.items() if old_sig.get(n) != s]
@@ -476,21 +649,14 @@ class Library:
                         papers.pop(key, None)
                     else:
                         papers[key] = paper
-                atomic_write(self._shard_path(shard), pickle.dumps(papers, protocol=5))
+                atomic_write(self._shard_path(shard), _pickle().dumps(papers, protocol=5))
                 tokens[shard] = (tokens[shard] + 1) % (1 << 62)
             if full_rebuild:
                 for shard in range(SHARDS):
                     if shard not in dirty:
-                        atomic_write(self._shard_path(shard), pickle.dumps({}, protocol=5))
-            payload = {
-                "version": CACHE_VERSION,
-                "root": str(self.root),
-                "sig": sig,
-                "rows": rows,
-                "problems": problems,
-                "tokens": tokens,
-            }
-            atomic_write(self.cache_dir / "index.pickle", pickle.dumps(payload, protocol=5))
+                        atomic_write(self._shard_path(shard), _pickle().dumps({}, protocol=5))
+            data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
+            atomic_write(self.cache_dir / "index.bin", data)
         except OSError:
             pass
 
