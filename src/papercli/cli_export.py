@@ -1,9 +1,252 @@
-"""CLI commands for export (being written)."""
+"""``papercli export bibtex|markdown|json`` and ``papercli import bibtex``.
+
+The text is built by ``papercli.bibtex``, ``papercli.markdown_export`` and, for imports,
+``papercli.bibtex_in``; this module picks the papers (QUERY, filters, ``--key``, ``--cited``),
+writes the result to stdout or, atomically, to ``-o FILE``, and prints reports.
+"""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
+from papercli.errors import LibraryError, NotFoundError, UsageError
+from papercli.library import Library, Summary
+from papercli.models import Paper, normalize_tag, validate_status, validate_type
+
+export_app = typer.Typer(
+    help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.",
+    no_args_is_help=True,
+)
+
+QueryArg = Annotated[
+    str | None,
+    typer.Argument(help="Words that must all appear (title, authors, key, venue, tags)."),
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", help="Only papers with this tag (repeatable).")
+]
+StatusOpt = Annotated[str | None, typer.Option(help="Only papers with this status.")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="Only papers of this type.")]
+KeyOpt = Annotated[
+    list[str] | None, typer.Option("--key", "-k", help="This paper (a key or REF; repeatable).")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+
+
+@dataclass
+class Selection:
+    """The papers chosen, in output order, and the cited keys the library lacks."""
+
+    keys: list[str]
+    missing: list[str] = field(default_factory=list)
+    explicit_order: bool = False
+
+
+def _folded(text: str) -> str:
+    from papercli.keys import ascii_fold
+
+    return ascii_fold(text).lower()
+
+
+def _matches_query(row: Summary, words: list[str]) -> bool:
+    haystack = _folded(
+        " ".join(
+            (
+                row.key,
+                row.title,
+                " ".join(row.authors),
+                row.venue,
+                " ".join(row.tags),
+                row.arxiv_id,
+                str(row.year or ""),
+            )
+        )  # fmt: skip
+    )
+    return all(word in haystack for word in words)
+
+
+def select_papers(
+    library: Library,
+    query: str | None,
+    tags: list[str] | None,
+    status: str | None,
+    kind: str | None,
+    keys: list[str] | None = None,
+    cited: list[Path] | None = None,
+) -> Selection:
+    """``--key`` and ``--cited`` name papers (in that order, once each); QUERY, ``--tag``
+    (all of them), ``--status`` and ``--type`` narrow that list, or the whole library when no
+    paper is named. ``\\nocite{*}`` names every paper."""
+    rows = library.index().rows
+    named: list[str] = []
+    missing: list[str] = []
+    everything = False
+    if cited:
+        from papercli.latex import cited_keys
+
+        found = cited_keys(cited)
+        for path in found.unreadable:
+            warn(f"cannot read {path} (pulled in by \\input or \\include): skipped")
+        for key in found.keys:
+            if key == "*":
+                everything = True
+            elif key in rows:
+                named.append(key)
+            else:
+                missing.append(key)
+    for ref in keys or []:
+        try:
+            named.append(library.resolve(ref))
+        except NotFoundError:
+            missing.append(ref)
+    explicit = bool(cited or keys) and not everything
+    if explicit:
+        # A draft's citation order is kept; keys named with --key alone are sorted.
+        candidates = list(dict.fromkeys(named)) if cited else sorted(set(named))
+    else:
+        candidates = sorted(rows)
+    wanted_tags = [normalize_tag(t) for t in tags or []]
+    if status:
+        validate_status(status)
+    if kind:
+        validate_type(kind)
+    words = _folded(query).split() if query else []
+    chosen = []
+    for key in candidates:
+        row = Summary._make(rows[key])
+        if wanted_tags and not set(wanted_tags).issubset(row.tags):
+            continue
+        if status and row.status != status:
+            continue
+        if kind and row.type != kind:
+            continue
+        if words and not _matches_query(row, words):
+            continue
+        chosen.append(key)
+    return Selection(chosen, list(dict.fromkeys(missing)), explicit_order=bool(cited))
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from papercli.library import atomic_write
+
+    if output.is_dir():
+        raise UsageError(f"-o {output} is a directory: name a file")
+    try:
+        atomic_write(output, text.encode("utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"-o {output}: the directory {output.parent} does not exist") from None
+    except OSError as exc:
+        raise LibraryError(f"-o {output}: cannot write ({exc.strerror})") from exc
+
+
+def _load(library: Library, selection: Selection) -> list[Paper]:
+    papers = {p.key: p for p in library.papers(selection.keys)}
+    return [papers[k] for k in selection.keys if k in papers]
+
+
+# ---------------------------------------------------------------------------------------------
+# export bibtex
+
+
+@export_app.command("bibtex")
+@handle_errors
+def export_bibtex(
+    query: QueryArg = None,
+    tag: TagOpt = None,
+    status: StatusOpt = None,
+    kind: TypeOpt = None,
+    key: KeyOpt = None,
+    cited: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cited",
+            "-c",
+            help="Exactly the papers a LaTeX draft cites: a .tex (follows \\input) or .aux file "
+            "(repeatable).",
+        ),
+    ] = None,
+    output: OutOpt = None,
+    biblatex: Annotated[
+        bool, typer.Option("--biblatex", help="biblatex/biber flavour: UTF-8, @online, eprinttype.")
+    ] = False,
+    allow_missing: Annotated[
+        bool,
+        typer.Option("--allow-missing", help="Cited keys not in the library are only a warning."),
+    ] = False,
+) -> None:
+    """BibTeX for the selected papers (the whole library by default), sorted by key, or in
+    citation order with --cited.
+
+    Examples: papercli export bibtex --cited draft.tex -o refs.bib;
+    papercli export bibtex --tag peft --biblatex
+    """
+    from papercli.bibtex import format_bibliography
+
+    library = open_library()
+    report_problems_once(library)
+    selection = select_papers(library, query, tag, status, kind, key, cited)
+    if selection.missing:
+        shown = ", ".join(selection.missing)
+        if not allow_missing:
+            raise NotFoundError(
+                f"not in the library: {shown}; add them, or pass --allow-missing to export the rest"
+            )
+        warn(f"not in the library (left out): {shown}")
+    if not selection.keys:
+        if selection.missing and allow_missing:
+            _write_output("", output)
+            return
+        raise NotFoundError("no papers match: nothing to export")
+    _write_output(format_bibliography(_load(library, selection), biblatex), output)
+    if output is not None and str(output) != "-":
+        warn(f"wrote {len(selection.keys)} entries to {output}")
+
+
+# ---------------------------------------------------------------------------------------------
+# export json
+
+
+@export_app.command("json")
+@handle_errors
+def export_json(
+    query: QueryArg = None,
+    tag: TagOpt = None,
+    status: StatusOpt = None,
+    kind: TypeOpt = None,
+    key: KeyOpt = None,
+    output: OutOpt = None,
+) -> None:
+    """The full records (abstracts, notes, provenance) of the selected papers as a JSON list.
+
+    Example: papercli export json --tag peft | jq '.[].title'
+    """
+    import json
+
+    library = open_library()
+    report_problems_once(library)
+    selection = select_papers(library, query, tag, status, kind, key)
+    if selection.missing:
+        raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
+    records = [p.to_json(with_notes=True) for p in _load(library, selection)]
+    _write_output(json.dumps(records, ensure_ascii=False, indent=2) + "\n", output)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add the ``export`` group to the app (and ``bibtex`` to the ``import`` group)."""
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,269 @@
+"""Papers as BibTeX (or biblatex) entries that compile without warnings.
+
+Entry types: a paper with a venue is ``@inproceedings`` (conference-like venue) or
+``@article``; an arXiv paper without one is ``@misc`` with ``eprint``, ``archivePrefix`` and
+``primaryClass`` (biblatex: ``eprinttype``, ``eprintclass``); web articles, videos, repositories
+and the like are ``@misc`` (biblatex: ``@online``) with ``url`` and ``urldate``. Authors are
+``Family, Given`` and organisations a single braced name. BibTeX mode writes ASCII only
+(``{\\L}ukasz``, ``K{\\"u}bler``, via pylatexenc); biblatex mode keeps UTF-8. Both escape
+``& % # _`` outside ``$...$`` math and brace acronyms in titles (``{BERT}``).
+
+This module builds text; it does not read the library or write files.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from papercli.models import Paper, is_person
+
+# The label written in ``howpublished`` (biblatex: ``note``) for each non-paper type; the
+# importer maps it back to the type.
+TYPE_LABELS = {
+    "article": "Web article",
+    "video": "Video",
+    "repo": "Code repository",
+    "course": "Course",
+    "website": "Website",
+    "dataset": "Dataset",
+    "book": "Book",
+    "thesis": "Thesis",
+}
+
+# ASCII characters LaTeX treats specially in text (or, in OT1 fonts, prints as something else).
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "$": r"\$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+_CONFERENCE = re.compile(
+    r"\b(?:conference|proceedings|proc\.|workshops?|symposium|congress|neurips|nips|icml|iclr|"
+    r"acl|emnlp|naacl|eacl|aacl|coling|findings|cvpr|iccv|eccv|wacv|bmvc|aaai|ijcai|kdd|sigir|"
+    r"sigmod|vldb|www|interspeech|icassp|aistats|uai|colt|corl|rss|icra|iros|miccai|chi|uist|"
+    r"icse|osdi|sosp|nsdi|eurosys|isca|asplos|mlsys|lrec|wmt|conll)\b",
+    re.IGNORECASE,
+)
+_ARXIV_VENUE = re.compile(r"^\s*(?:arxiv|corr)(?:\s+preprint)?\b", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+
+
+def _fallback(char: str) -> str:
+    """What BibTeX mode writes for a character with no LaTeX form: its ASCII skeleton or '?'."""
+    folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    return "".join(_SPECIAL.get(c, c) for c in folded) or "?"
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> Callable[[str], str]:
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+    # braces-all gives {\L}ukasz and K{\"u}bler: BibTeX sorts and abbreviates them correctly.
+    encoder = UnicodeToLatexEncoder(
+        non_ascii_only=True,
+        replacement_latex_protection="braces-all",
+        unknown_char_policy=_fallback,
+    )
+    return encoder.unicode_to_latex  # type: ignore[no-any-return]
+
+
+def _escape_text(text: str, biblatex: bool) -> str:
+    """Escape a stretch of plain text (no math)."""
+    out = "".join(_SPECIAL.get(c, c) for c in text)
+    if biblatex or out.isascii():
+        return out
+    return _encoder()(unicodedata.normalize("NFC", out))
+
+
+def _split_math(text: str) -> list[tuple[bool, str]]:
+    """``text`` as (is_math, piece) pieces; ``$...$`` is math, a lone ``$`` is text."""
+    pieces: list[tuple[bool, str]] = []
+    pos = 0
+    for match in re.finditer(r"(?<!\\)\$(?:[^$\\]|\\.)+?(?<!\\)\$", text):
+        if match.start() > pos:
+            pieces.append((False, text[pos : match.start()]))
+        pieces.append((True, match.group(0)))
+        pos = match.end()
+    if pos < len(text):
+        pieces.append((False, text[pos:]))
+    return pieces
+
+
+_LATEX_MARKUP = re.compile(r"\\[A-Za-z]+|\\[\"'`^~=.]|\\[&%#_$]")
+
+
+def _plain(text: str) -> str:
+    """Text outside math that still carries LaTeX markup (``\\'e``, ``\\emph{x}``, ``\\&``, as
+    arXiv titles sometimes do) converted to Unicode, so it is not escaped as literal."""
+    if "\\" not in text or not _LATEX_MARKUP.search(text):
+        return text
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return str(LatexNodes2Text(math_mode="verbatim").latex_to_text(text))
+
+
+def _needs_protection(word: str) -> bool:
+    """An acronym or a word with inner capitals (BERT, LoRA, GPT-3, iPhone, U-Net), which
+    bibliography styles must not lower-case; "Low-Rank" is an ordinary title-case word."""
+    if len(word) == 1 and word.isupper() and word != "A":
+        return True  # "I", "X": a pronoun, a numeral or a name, never a lower-case word
+    parts = [p for p in re.split(r"[-/]", word) if p]
+    if any(any(c.isupper() for c in p[1:]) for p in parts):
+        return True
+    return len(parts) > 1 and any(len(p) == 1 and p.isupper() for p in parts)
+
+
+_WORD_EDGES = re.compile(r"^([\"'(\[{]*)(.*?)([\"'()\]}:;,.!?]*)$", re.DOTALL)
+
+
+def _title_token(token: str, biblatex: bool) -> str:
+    lead, core, trail = _WORD_EDGES.match(token).groups()  # type: ignore[union-attr]
+    escaped = _escape_text(core, biblatex)
+    if core and _needs_protection(core):
+        escaped = "{" + escaped + "}"
+    return _escape_text(lead, biblatex) + escaped + _escape_text(trail, biblatex)
+
+
+def escape(text: str, biblatex: bool = False, protect_case: bool = False) -> str:
+    """``text`` as a BibTeX field value: specials escaped, math kept, non-ASCII as LaTeX
+    commands (unless ``biblatex``), and, with ``protect_case``, acronyms and math braced."""
+    out: list[str] = []
+    for is_math, piece in _split_math(text):
+        if is_math:
+            out.append("{" + piece + "}" if protect_case else piece)
+            continue
+        piece = _plain(piece)
+        if not protect_case:
+            out.append(_escape_text(piece, biblatex))
+            continue
+        out.extend(_title_token(token, biblatex) for token in re.split(r"(\s+)", piece))
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def escape_url(url: str, biblatex: bool = False) -> str:
+    """A URL for the ``url`` and ``doi`` fields: braces and spaces percent-encoded; in BibTeX
+    mode ``%`` and ``#`` escaped, as url.sty wants inside an argument (biber does it itself)."""
+    url = url.strip().replace(" ", "%20").replace("{", "%7B").replace("}", "%7D")
+    url = url.replace("\\", "%5C")
+    if not biblatex:
+        url = url.replace("%", r"\%").replace("#", r"\#")
+    return url
+
+
+def format_author(stored: str, biblatex: bool = False) -> str:
+    """``Family, Given`` (or ``Family, Jr., Given``) for a person; ``{Name}`` for a literal."""
+    if not is_person(stored):
+        return "{" + escape(stored, biblatex) + "}"
+    parts = [escape(part, biblatex) for part in stored.split(",")]
+    return ", ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entries
+
+
+def _venue(paper: Paper) -> str:
+    venue = (paper.venue or paper.journal_ref).strip()
+    return "" if _ARXIV_VENUE.match(venue) else venue
+
+
+def entry_fields(paper: Paper, biblatex: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """The entry type and the (name, value) fields of ``paper``, values already escaped."""
+    fields: list[tuple[str, str]] = []
+    venue = _venue(paper)
+    label = TYPE_LABELS.get(paper.type, "")
+    has_people = bool(paper.authors)
+    if paper.type == "paper" or (paper.arxiv_id and paper.type == "misc"):
+        if venue and has_people and paper.year:
+            kind = "inproceedings" if _CONFERENCE.search(venue) else "article"
+        else:
+            kind = "misc"
+    elif paper.type == "book" and venue and has_people and paper.year:
+        kind = "book"
+    elif paper.type == "thesis" and venue and has_people and paper.year:
+        kind = "phdthesis"
+    elif paper.type in ("paper", "misc", "book", "thesis"):
+        kind = "misc"
+    else:
+        kind = "online" if biblatex else "misc"
+
+    if paper.authors:
+        fields.append(("author", " and ".join(format_author(a, biblatex) for a in paper.authors)))
+    else:
+        # Without it plainnat cannot sort or label the entry ("to sort, need author ... or key").
+        fields.append(("key", escape(paper.title, biblatex)))
+    fields.append(("title", escape(paper.title, biblatex, protect_case=True)))
+    if paper.year:
+        fields.append(("year", str(paper.year)))
+    elif not biblatex:
+        # BibTeX styles warn on an empty year; "n.d." (no date) is the usual stand-in.
+        fields.append(("year", "n.d."))
+    if kind == "article":
+        fields.append(("journal", escape(venue, biblatex)))
+    elif kind == "inproceedings":
+        fields.append(("booktitle", escape(venue, biblatex)))
+    elif kind == "book":
+        fields.append(("publisher", escape(venue, biblatex)))
+    elif kind == "phdthesis":
+        fields.append(("school", escape(venue, biblatex)))
+    elif kind == "online":
+        if label:
+            fields.append(("note", label))
+        if venue:
+            fields.append(("organization", escape(venue, biblatex)))
+    elif label:
+        fields.append(("howpublished", label))
+        if venue:
+            fields.append(("note", escape(venue, biblatex)))
+    elif venue:
+        fields.append(("howpublished", escape(venue, biblatex)))
+    elif paper.arxiv_id and not biblatex:
+        # plainnat ignores eprint: say where to find the preprint in the printed reference.
+        fields.append(("howpublished", f"arXiv:{paper.arxiv_id}"))
+    if paper.arxiv_id:
+        fields.append(("eprint", paper.arxiv_id))
+        if biblatex:
+            fields.append(("eprinttype", "arxiv"))
+            if paper.primary_category:
+                fields.append(("eprintclass", escape(paper.primary_category, biblatex)))
+        else:
+            fields.append(("archivePrefix", "arXiv"))
+            if paper.primary_category:
+                fields.append(("primaryClass", escape(paper.primary_category, biblatex)))
+    if paper.doi:
+        fields.append(("doi", escape_url(paper.doi, biblatex)))
+    url = paper.url or (f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else "")
+    if url:
+        fields.append(("url", escape_url(url, biblatex)))
+        if paper.type not in ("paper", "book", "thesis") and paper.added[:10]:
+            fields.append(("urldate", paper.added[:10]))
+    return kind, fields
+
+
+def format_entry(paper: Paper, biblatex: bool = False) -> str:
+    kind, fields = entry_fields(paper, biblatex)
+    lines = [f"@{kind}{{{paper.key},"]
+    lines.extend(f"  {name} = {{{value}}}," for name, value in fields)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def format_bibliography(papers: Iterable[Paper], biblatex: bool = False) -> str:
+    """Every paper's entry, in the order given, separated by blank lines."""
+    return "\n".join(format_entry(p, biblatex) for p in papers)

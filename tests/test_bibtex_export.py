@@ -1,0 +1,237 @@
+"""papercli export bibtex: entry types, escaping, selection, --cited, output files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner
+from papercli.bibtex import escape, format_author, format_entry
+from papercli.models import Paper
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def filled(library: Path) -> Path:
+    """The varied test library (tests/fixtures/bib/library) copied into an empty library."""
+    for path in sorted((FIXTURES / "bib" / "library").glob("*.toml")):
+        shutil.copy(path, library / "papers" / path.name)
+    return library
+
+
+def test_arxiv_preprint_entry_exact(filled: Path, cli: Runner) -> None:
+    r = cli("export", "bibtex", "--key", "hu2021lora")
+    assert r.exit_code == 0, r
+    assert r.stdout == (
+        "@misc{hu2021lora,\n"
+        "  author = {Hu, Edward J. and Shen, Yelong and Wallis, Phillip},\n"
+        "  title = {{LoRA}: Low-Rank Adaptation of Large Language Models},\n"
+        "  year = {2021},\n"
+        "  howpublished = {arXiv:2106.09685},\n"
+        "  eprint = {2106.09685},\n"
+        "  archivePrefix = {arXiv},\n"
+        "  primaryClass = {cs.CL},\n"
+        "  url = {https://arxiv.org/abs/2106.09685},\n"
+        "}\n"
+    )
+
+
+def test_arxiv_preprint_biblatex_keeps_utf8(filled: Path, cli: Runner) -> None:
+    r = cli("export", "bibtex", "--key", "dao2022flashattention", "--biblatex")
+    assert r.exit_code == 0, r
+    assert r.stdout == (
+        "@misc{dao2022flashattention,\n"
+        "  author = {Dao, Tri and Fu, Daniel Y. and Ermon, Stefano and Rudra, Atri and "
+        "Ré, Christopher},\n"
+        "  title = {{FlashAttention}: Fast and Memory-Efficient Exact Attention with "
+        "{IO-Awareness}},\n"
+        "  year = {2022},\n"
+        "  eprint = {2205.14135},\n"
+        "  eprinttype = {arxiv},\n"
+        "  eprintclass = {cs.LG},\n"
+        "  url = {https://arxiv.org/abs/2205.14135},\n"
+        "}\n"
+    )
+
+
+def test_conference_journal_book_thesis_and_web_types(filled: Path, cli: Runner) -> None:
+    r = cli("export", "bibtex", "-k", "vaswani2017attention", "-k", "lecun2015deep",
+            "-k", "kubler2009dependency", "-k", "smith2020thesis", "-k", "weng2023agents",
+            "-k", "huggingface2020transformers", "-k", "wikitext")  # fmt: skip
+    assert r.exit_code == 0, r
+    heads = [line for line in r.stdout.splitlines() if line.startswith("@")]
+    assert heads == [
+        "@misc{huggingface2020transformers,",
+        "@book{kubler2009dependency,",
+        "@article{lecun2015deep,",
+        "@phdthesis{smith2020thesis,",
+        "@inproceedings{vaswani2017attention,",
+        "@misc{weng2023agents,",
+        "@misc{wikitext,",
+    ]
+    assert "  author = {Vaswani, Ashish and Shazeer, Noam and Parmar, Niki and " in r.stdout
+    assert "{\\L}ukasz" in r.stdout
+    assert '  author = {K{\\"u}bler, Sandra and McDonald, Ryan and Nivre, Joakim},\n' in r.stdout
+    assert "  publisher = {Morgan \\& Claypool},\n" in r.stdout
+    assert "  author = {Smith, Jr., John},\n  title = {Scaling" in r.stdout
+    assert "  author = {{Hugging Face}},\n" in r.stdout
+    assert "  booktitle = {NeurIPS 2017},\n" in r.stdout
+    assert "  journal = {Nature},\n" in r.stdout
+    assert r.stdout.count("@") == 7
+    weng = r.stdout.split("@misc{weng2023agents,\n")[1].split("}\n\n")[0]
+    assert weng == (
+        "  author = {Weng, Lilian},\n"
+        "  title = {{LLM} Powered Autonomous Agents: "
+        "100\\% of the \\#hype, snake\\_case \\& all},\n"
+        "  year = {2023},\n"
+        "  howpublished = {Web article},\n"
+        "  url = {https://lilianweng.github.io/posts/2023-06-23-agent/\\#component-one},\n"
+        "  urldate = {2024-03-01},\n"
+    )
+    # No authors and no year: a sort key, and "n.d." so BibTeX styles do not warn.
+    assert "@misc{wikitext,\n  key = {WikiText-103},\n  title = {{WikiText-103}},\n" in r.stdout
+    assert "  year = {n.d.},\n  howpublished = {Dataset},\n" in r.stdout
+
+
+def test_biblatex_web_entry_is_online(filled: Path, cli: Runner) -> None:
+    r = cli("export", "bibtex", "-k", "karpathy2015unreasonable", "--biblatex")
+    assert r.stdout == (
+        "@online{karpathy2015unreasonable,\n"
+        "  author = {Karpathy, Andrej},\n"
+        "  title = {The Unreasonable Effectiveness of Recurrent Neural Networks},\n"
+        "  year = {2015},\n"
+        "  note = {Web article},\n"
+        "  organization = {Andrej Karpathy blog},\n"
+        "  url = {https://karpathy.github.io/2015/05/21/rnn-effectiveness/},\n"
+        "  urldate = {2024-03-01},\n"
+        "}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "biblatex", "expected"),
+    [
+        ("Łukasz Kübler", False, "{\\L}ukasz K{\\\"u}bler"),
+        ("Łukasz Kübler", True, "Łukasz Kübler"),
+        ("A & B 50% #1 x_y", False, "A \\& B 50\\% \\#1 x\\_y"),
+        ("cost $O(n_2)$ & more", False, "cost $O(n_2)$ \\& more"),
+        ("a lone $5 bill", False, "a lone \\$5 bill"),
+        ("a\\1 {braces} ~^", False,
+         "a\\textbackslash{}1 \\{braces\\} \\textasciitilde{}\\textasciicircum{}"),
+        ("na\\\"ive \\'etude", False, "na{\\\"\\i}ve {\\'e}tude"),
+        ("汉字", False, "??"),
+    ],
+)  # fmt: skip
+def test_escape(text: str, biblatex: bool, expected: str) -> None:
+    assert escape(text, biblatex) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("BERT: Pre-training", "{BERT}: Pre-training"),
+        ("LoRA and QLoRA", "{LoRA} and {QLoRA}"),
+        ("GPT-4 Technical Report", "{GPT-4} Technical Report"),
+        ("U-Net for iPhone", "{U-Net} for {iPhone}"),
+        ("Low-Rank Graphs I", "Low-Rank Graphs {I}"),
+        ("A Study", "A Study"),
+        ("$\\beta$-VAE", "{$\\beta$}{-VAE}"),
+    ],
+)
+def test_title_case_protection(title: str, expected: str) -> None:
+    assert escape(title, protect_case=True) == expected
+
+
+def test_authors() -> None:
+    assert format_author("van der Maaten, Laurens") == "van der Maaten, Laurens"
+    assert format_author("Google Brain") == "{Google Brain}"
+    assert format_author("Hu, Jr., Edward") == "Hu, Jr., Edward"
+    assert format_author("AT&T Labs") == "{AT\\&T Labs}"
+
+
+def test_doi_and_url_escaping() -> None:
+    paper = Paper(key="k", title="T", authors=["A, B"], year=2020, venue="Journal of X",
+                  doi="10.1000/a_b%c", url="https://x.org/a b#c")  # fmt: skip
+    text = format_entry(paper)
+    assert "  doi = {10.1000/a_b\\%c},\n  url = {https://x.org/a\\%20b\\#c},\n" in text
+    assert "  url = {https://x.org/a%20b#c},\n" in format_entry(paper, biblatex=True)
+
+
+def test_whole_library_sorted_by_key_and_deterministic(filled: Path, cli: Runner) -> None:
+    first = cli("export", "bibtex")
+    second = cli("export", "bibtex")
+    assert first.exit_code == 0 and first.stdout == second.stdout
+    keys = [line.split("{")[1].rstrip(",") for line in first.stdout.splitlines()
+            if line.startswith("@")]  # fmt: skip
+    assert keys == sorted(keys) and len(keys) == 21
+    assert first.stdout.isascii()
+
+
+def test_filters_and_query(filled: Path, cli: Runner) -> None:
+    r = cli("export", "bibtex", "--tag", "llm", "--type", "paper", "gpt")
+    keys = [line for line in r.stdout.splitlines() if line.startswith("@")]
+    assert keys == ["@misc{openai2023gpt4,"]
+    r = cli("export", "bibtex", "--tag", "nlp", "--tag", "transformers", "--status", "read")
+    assert [line for line in r.stdout.splitlines() if line.startswith("@")] == [
+        "@inproceedings{vaswani2017attention,"
+    ]
+    r = cli("export", "bibtex", "kubler")  # the query folds accents
+    assert r.stdout.startswith("@book{kubler2009dependency,")
+    r = cli("export", "bibtex", "--tag", "nosuchtag")
+    assert r.exit_code == 1
+    assert r.stderr == "papercli: error: no papers match: nothing to export\n"
+    r = cli("export", "bibtex", "--status", "done")
+    assert r.exit_code == 2
+    assert "invalid status 'done'" in r.stderr
+
+
+def test_cited_in_citation_order_and_missing_keys(filled: Path, cli: Runner) -> None:
+    draft = FIXTURES / "tex" / "draft.tex"
+    out = filled.parent / "refs.bib"
+    r = cli("export", "bibtex", "--cited", str(draft), "-o", str(out))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "papercli: error: not in the library: missing2019paper, notinlibrary2021; "
+        "add them, or pass --allow-missing to export the rest\n"
+    )
+    assert not out.exists()
+    r = cli("export", "bibtex", "--cited", str(draft), "-o", str(out), "--allow-missing")
+    assert r.exit_code == 0, r
+    assert r.stderr == (
+        "papercli: not in the library (left out): missing2019paper, notinlibrary2021\n"
+        f"papercli: wrote 11 entries to {out}\n"
+    )
+    keys = [line.split("{")[1].rstrip(",") for line in out.read_text().splitlines()
+            if line.startswith("@")]  # fmt: skip
+    assert keys == [
+        "vaswani2017attention", "hu2021lora", "devlin2018bert", "kingma2014adam",
+        "lecun2015deep", "hochreiter1997long", "dao2022flashattention", "maaten2008visualizing",
+        "weng2023agents", "chen2021codex", "erdos1959random",
+    ]  # fmt: skip
+
+
+def test_cited_aux_and_nocite_star(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    r = cli("export", "bibtex", "--cited", str(FIXTURES / "tex" / "draft.aux"))
+    assert r.exit_code == 0, r
+    assert r.stdout.count("\n@") + 1 == 6
+    star = tmp_path / "all.tex"
+    star.write_text("\\nocite{*}\n")
+    r = cli("export", "bibtex", "--cited", str(star))
+    assert r.stdout.count("\n@") + 1 == 21
+
+
+def test_bad_inputs_exit_codes(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    r = cli("export", "bibtex", "--cited", str(tmp_path / "none.tex"))
+    assert (r.exit_code, r.stderr) == (
+        2,
+        f"papercli: error: --cited {tmp_path}/none.tex: no such file\n",
+    )
+    r = cli("export", "bibtex", "-k", "hu2021lora", "-o", str(tmp_path / "no" / "dir.bib"))
+    assert r.exit_code == 2
+    assert "does not exist" in r.stderr
+    r = cli("export", "bibtex", "-k", "nosuch")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("papercli: error: not in the library: nosuch;")
