@@ -7,7 +7,22 @@ modules may add commands to ``import_app`` (``import bibtex``).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from papercli.cli_common import echo, handle_errors, open_library, print_json
+from papercli.errors import UsageError
+from papercli.models import normalize_tag
+
+if TYPE_CHECKING:
+    from papercli.import_markdown import ImportPlan, ImportReport
+
+# The importers are imported by the commands that use them: other commands do not pay for them.
+DEFAULT_SEPARATOR = "------"
 
 import_app = typer.Typer(
     help="Import reading lists and notes into the library (markdown, notes, ...).",
@@ -18,3 +33,158 @@ import_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add the ``import`` group to the app."""
     app.add_typer(import_app, name="import")
+
+
+FilesArg = Annotated[
+    list[Path],
+    typer.Argument(help="Markdown files ('-' reads standard input).", show_default=False),
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="The report as JSON.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="List every entry added, merged or skipped.")
+]
+
+
+def _read(path: Path) -> str:
+    """A document's text; bytes that are not UTF-8 are read as cp1252 (then repaired)."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path} is a directory: name a file") from None
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _document_name(path: Path) -> str:
+    return "stdin" if str(path) == "-" else path.name
+
+
+def _run(
+    build: Callable[[ImportPlan], ImportReport], dry_run: bool, as_json: bool, verbose: bool
+) -> None:
+    """Plan the import (under the write lock unless --dry-run), write it, print the report."""
+    from papercli.import_markdown import ImportPlan
+
+    library = open_library()
+    if dry_run:
+        report = build(ImportPlan(library))
+    else:
+        with library.writing() as writer:
+            plan = ImportPlan(library)
+            report = build(plan)
+            plan.write(writer)
+    if as_json:
+        data = report.to_json()
+        data["dry_run"] = dry_run
+        print_json(data)
+        return
+    _print_report(report, dry_run, verbose)
+
+
+def _print_report(report: ImportReport, dry_run: bool, verbose: bool) -> None:
+    would = "would be " if dry_run else ""
+    if verbose:
+        for key in report.added:
+            echo(f"added   {key}: {report.titles.get(key, '')}")
+        for key, fields in report.merged.items():
+            echo(f"merged  {key}: {', '.join(fields)}")
+        for key in report.unchanged:
+            echo(f"same    {key}")
+        for skip in report.skipped:
+            echo(f"skipped ({skip.reason}): {skip.detail}")
+    echo(
+        f"{len(report.added)} {would}added, {len(report.merged)} {would}merged, "
+        f"{len(report.unchanged)} already up to date, {len(report.skipped)} skipped; "
+        f"{report.notes_attached} notes"
+    )
+    for reason, count in report.skipped_by_reason():
+        echo(f"  skipped {count}: {reason}")
+    if dry_run:
+        echo("dry run: nothing was written")
+
+
+@import_app.command("markdown")
+@handle_errors
+def import_markdown_cmd(
+    files: FilesArg,
+    tag: TagOpt = None,
+    field: Annotated[
+        str | None,
+        typer.Option(
+            "--field",
+            help="The files are JSON: read the Markdown from this text field (e.g. readme_en).",
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Import Markdown reading lists (awesome-list style): one entry per linked reference,
+    headings as tags, nested comments as notes; duplicates are merged.
+
+    Example: papercli import markdown README.md --tag transformers --dry-run
+    """
+    from papercli.import_markdown import import_markdown, markdown_from_json
+
+    tags = _tags(tag)
+    documents: list[tuple[str, str]] = []
+    for path in files:
+        text = _read(path)
+        if field:
+            text = markdown_from_json(text, field, str(path))
+        documents.append((_document_name(path), text))
+    _run(lambda plan: import_markdown(plan, documents, tags), dry_run, as_json, verbose)
+
+
+@import_app.command("notes")
+@handle_errors
+def import_notes_cmd(
+    file: Annotated[Path, typer.Argument(help="A text file of posts ('-' reads standard input).")],
+    separator: Annotated[
+        str, typer.Option("--separator", help="The line between two posts.")
+    ] = DEFAULT_SEPARATOR,
+    tag: TagOpt = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Attach posts (separated by a line such as '------') as notes to the papers they link on
+    arXiv or name by full title; papers linked on arXiv but missing are added.
+
+    Example: papercli import notes posts.txt --separator '------' --dry-run
+    """
+    if not separator.strip():
+        raise UsageError("--separator must not be empty")
+    from papercli.import_notes import import_notes
+
+    tags = _tags(tag)
+    text = _read(file)
+    name = _document_name(file)
+    _run(
+        lambda plan: import_notes(plan, text, name, separator.strip(), tags),
+        dry_run,
+        as_json,
+        verbose,
+    )
+
+
+def _tags(values: list[str] | None) -> list[str]:
+    tags: list[str] = []
+    for value in values or []:
+        tags.extend(normalize_tag(part) for part in value.split(",") if part.strip())
+    return list(dict.fromkeys(tags))

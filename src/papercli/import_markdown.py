@@ -537,6 +537,7 @@ def split_blocks(text: str) -> tuple[str, list[Block]]:
             continue
         if stripped_tags != stripped:
             line = line[: len(line) - len(line.lstrip())] + stripped_tags.strip()
+            stripped = stripped_tags.strip()
         section = [h for _, h in headings]
         indent = _indent_width(line)
         item = _ITEM.match(line)
@@ -1054,9 +1055,10 @@ def import_markdown(
     """Parse each (document name, text) and add its references to ``plan``."""
     for name, text in documents:
         parsed = parse_markdown(text, name, tags)
-        plan.report.skipped.extend(parsed.skipped)
-        if not parsed.papers:
-            plan.report.skipped.append(Skip("no links to import", name))
+        if parsed.papers:
+            plan.report.skipped.extend(parsed.skipped)
+        else:  # one line for a document of topics without links, not one per line
+            plan.report.skipped.append(Skip("document without links", name))
         for paper in parsed.papers:
             plan.report.notes_attached += len(paper.notes)
             plan.add(paper)

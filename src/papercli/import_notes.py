@@ -137,7 +137,7 @@ def import_notes(
             if len(plan.new) > before:
                 titles.add(key, paper.title)
             keys.append(key)
-        for key in titles.find(post):
+        for key in [*_papers_linked(plan, post), *titles.find(post)]:
             if key in keys:
                 continue
             target = plan.paper(key)
@@ -151,6 +151,21 @@ def import_notes(
             report.skipped.append(Skip("no paper recognised", post))
         report.notes_attached += len(keys)
     return plan.finish()
+
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def _papers_linked(plan: ImportPlan, post: str) -> list[str]:
+    """Keys of the papers (type paper, not arXiv: those are handled by id) whose URL the post
+    links; a trailing ellipsis, as in truncated post links, is ignored."""
+    keys: list[str] = []
+    for match in _URL.finditer(post):
+        url = match.group(0).rstrip("….,;:!?")
+        key = plan.find(Paper(key="", title="", url=url))
+        if key and key not in keys and plan.paper(key).type == "paper":
+            keys.append(key)
+    return keys
 
 
 def _known_titles(plan: ImportPlan) -> list[tuple[str, str]]:
