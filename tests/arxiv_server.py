@@ -10,10 +10,10 @@ Two styles, as arXiv has served both:
   and a blank ``<entry>`` for each unknown id that still counts in ``totalResults``.
 
 Misbehaviour is scripted: ``server.script`` is a list of actions taken by the next requests, one
-each (``("status", 503)``, ``("status", 429, {"Retry-After": "0"})``, ``("hang", seconds)``,
-``("body", b"garbage")``, ``("drop",)``), after which requests are answered normally. Ids in
-``server.reject`` get arXiv's HTTP 400 error feed. ``server.requests`` records each request's
-query arguments.
+each (``("status", 503)``, ``("status", 429, {"Retry-After": "0"})``, ``("status", 400, {},
+body)``, ``("hang", seconds)``, ``("body", b"garbage")``, ``("drop",)``), after which
+requests are answered normally. Ids in ``server.reject`` get arXiv's HTTP 400 error feed.
+``server.requests`` records each request's query arguments, ``server.times`` when it came.
 
 Usage::
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,6 +98,7 @@ class ArxivServer:
         self.script: list[tuple[Any, ...]] = []
         self.reject: set[str] = set()
         self.requests: list[dict[str, str]] = []
+        self.times: list[float] = []  # time.monotonic() of each request
         self._stop = threading.Event()
         self._lock = threading.Lock()
         server = self
@@ -114,7 +116,7 @@ class ArxivServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/api/query"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> ArxivServer:
         self._thread.start()
@@ -150,6 +152,7 @@ class ArxivServer:
         args = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         with self._lock:
             self.requests.append(args)
+            self.times.append(time.monotonic())
             action = self.script.pop(0) if self.script else ("ok",)
         kind = action[0]
         if kind == "hang":
@@ -163,6 +166,8 @@ class ArxivServer:
             return None
         if kind == "status":
             headers = action[2] if len(action) > 2 else {}
+            if len(action) > 3:
+                return self._send(handler, action[1], action[3], extra=headers)
             body = b"<html><body>Service unavailable</body></html>"
             return self._send(handler, action[1], body, "text/html", headers)
         if kind == "body":
