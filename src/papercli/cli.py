@@ -241,17 +241,19 @@ def select_rows(
     if kind:
         type_col = index.column(_TYPE)
         picked = [i for i in picked if type_col[i] == kind]
+    # Stable sorts with C-level keys: the last sort is the main order, earlier ones break ties.
     if sort == "title":
         titles = index.column(_TITLE)
-        picked.sort(key=lambda i: (titles[i].lower(), keys[i]))
+        picked.sort(key=keys.__getitem__)
+        picked.sort(key=lambda i: titles[i].lower())
     elif sort == "key":
         picked.sort(key=keys.__getitem__)
-    elif sort == "year":
-        years, added = index.column(_YEAR), index.column(_ADDED)
-        picked.sort(key=lambda i: (years[i], added[i], keys[i]), reverse=True)
     else:
         added = index.column(_ADDED)
-        picked.sort(key=lambda i: (added[i], keys[i]), reverse=True)
+        picked.sort(key=keys.__getitem__, reverse=True)
+        picked.sort(key=added.__getitem__, reverse=True)
+        if sort == "year":
+            picked.sort(key=index.column(_YEAR).__getitem__, reverse=True)
     return picked[::-1] if reverse else picked
 
 

@@ -54,6 +54,8 @@ PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
 CACHE_VERSION = 3
 SHARDS = 64
+FULL_STAT_LIMIT = int(os.environ.get("PAPERCLI_FULL_STAT_LIMIT", "20000"))
+FULL_STAT_EVERY = 60.0  # seconds
 
 
 class Summary(NamedTuple):
@@ -195,6 +197,21 @@ class Scan:
             and payload["names"] == _SEP.join(self.names)
             and all(a.tobytes() == b for a, b in zip(self.stat, payload["stat"], strict=True))
         )
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime > seconds
+    except OSError:
+        return True
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass
 
 
 def _pickle() -> Any:
@@ -529,32 +546,73 @@ class Library:
             self._cache_dir = cache_root() / f"{tail}-{zlib.crc32(root.encode()):08x}"
         return self._cache_dir
 
-    def _scan(self) -> Scan:
-        """Stat every paper file (no parsing)."""
+    def _scan(self, cache: dict[str, Any] | None) -> Scan:
+        """Every paper file's name, inode, size and mtime (no parsing).
+
+        Names and inodes come with the directory listing. Sizes and mtimes need a stat per
+        file: about 4 µs each here, so 0.4 s for 100,000 files. Up to ``FULL_STAT_LIMIT``
+        files every file is stat'ed on every command. Above it, a file whose name and inode
+        are unchanged keeps its cached size and mtime, and every file is stat'ed again when the
+        last full check is more than ``FULL_STAT_EVERY`` seconds old. Whatever renames, creates
+        or deletes files (papercli, git, rsync, most editors) is seen at once; an in-place
+        rewrite of a large library's file (echo >>) is seen within a minute.
+        """
         scan = Scan()
+        names, (inos, sizes, mtimes) = scan.names, scan.stat
         try:
-            fd = os.open(self.papers_dir, os.O_RDONLY | os.O_DIRECTORY)
+            with os.scandir(self.papers_dir) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.endswith(".toml") and not name.startswith("."):
+                        names.append(name)
+                        inos.append(entry.inode())
         except FileNotFoundError:
             return scan
         except OSError as exc:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
-        names, (inos, sizes, mtimes) = scan.names, scan.stat
+        stamp = self.cache_dir / "verified"
+        full = cache is None or len(names) <= FULL_STAT_LIMIT or _older_than(stamp, FULL_STAT_EVERY)
+        known: dict[str, tuple[int, int, int]] = {}
+        if not full and cache is not None:
+            if (
+                cache["n_names"] == len(names)
+                and cache["names"] == _SEP.join(names)
+                and cache["stat"][0] == inos.tobytes()
+            ):
+                sizes.frombytes(cache["stat"][1])
+                mtimes.frombytes(cache["stat"][2])
+                return scan
+            known = unpack_sig(cache)
+        try:
+            fd = os.open(self.papers_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
+        gone: list[int] = []
         try:
             stat = os.stat
-            # Names relative to an open directory: a third faster than full paths.
-            for name in os.listdir(fd):
-                if not name.endswith(".toml") or name.startswith("."):
+            for i, name in enumerate(names):
+                old = known.get(name)
+                if old is not None and old[0] == inos[i]:
+                    sizes.append(old[1])
+                    mtimes.append(old[2])
                     continue
                 try:
+                    # Relative to an open directory: a third faster than full paths.
                     st = stat(name, dir_fd=fd)
                 except FileNotFoundError:  # removed while we looked
+                    gone.append(i)
+                    sizes.append(0)
+                    mtimes.append(0)
                     continue
-                names.append(name)
-                inos.append(st.st_ino)
+                inos[i] = st.st_ino
                 sizes.append(st.st_size)
                 mtimes.append(st.st_mtime_ns)
         finally:
             os.close(fd)
+        for i in reversed(gone):
+            del names[i], inos[i], sizes[i], mtimes[i]
+        if full and len(names) > FULL_STAT_LIMIT:
+            _touch(stamp)
         return scan
 
     def _load_cache(self) -> dict[str, Any] | None:
@@ -585,8 +643,8 @@ class Library:
         return self._index
 
     def _sync(self) -> Index:
-        scan = self._scan()
         cache = self._load_cache()
+        scan = self._scan(cache)
         if cache is not None and scan.matches(cache):
             return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
         sig = scan.sig()

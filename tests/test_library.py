@@ -1,0 +1,254 @@
+"""The library on disk: format, atomic writes, the lock, the derived cache, malformed files."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import Runner, run_papercli
+
+from papercli.errors import LibraryError, MalformedFileError, UsageError
+from papercli.library import Library, dump_paper
+from papercli.models import Note, Paper, parse_author, validate_key
+
+
+def add(cli: Runner, title: str, *extra: str) -> str:
+    result = cli("add", "--title", title, *extra)
+    assert result.exit_code == 0, result
+    return result.stdout.split(":")[0].removeprefix("added ")
+
+
+def test_paper_file_is_readable_toml_with_notes_as_sections(cli: Runner, library: Path) -> None:
+    key = add(
+        cli,
+        "LoRA: Low-Rank Adaptation of Large Language Models",
+        "-a",
+        "Edward J. Hu",
+        "-a",
+        "Yelong Shen",
+        "--year",
+        "2021",
+        "-t",
+        "peft",
+        "--note",
+        "first note",
+    )
+    assert key == "hu2021lora"
+    text = (library / "papers" / "hu2021lora.toml").read_text()
+    assert 'title = "LoRA: Low-Rank Adaptation of Large Language Models"\n' in text
+    assert 'authors = ["Hu, Edward J.", "Shen, Yelong"]\n' in text
+    assert "\n[[notes]]\n" in text
+    assert 'text = "first note"\n' in text
+    data = tomllib.loads(text)
+    assert "key" not in data  # the file name is the key
+    assert data["year"] == 2021
+
+
+def test_unknown_fields_survive_a_rewrite(cli: Runner, library: Path) -> None:
+    key = add(cli, "Attention Is All You Need", "-a", "Ashish Vaswani", "--year", "2017")
+    path = library / "papers" / f"{key}.toml"
+    path.write_text(
+        "my_rating = 5\n"
+        + path.read_text()
+        + '[custom]\nshelf = "A3"\n\n[[notes]]\ntext = "hand"\nmood = "good"\n'
+    )
+    assert cli("tag", key, "classic").exit_code == 0
+    data = tomllib.loads(path.read_text())
+    assert data["my_rating"] == 5
+    assert data["custom"] == {"shelf": "A3"}
+    assert data["notes"][0]["mood"] == "good"
+    assert data["tags"] == ["classic"]
+
+
+def test_keys_cannot_escape_the_papers_directory(cli: Runner, library: Path) -> None:
+    for bad in ("../evil", "a/b", "Upper", ".hidden", "", "x" * 81, "a b"):
+        with pytest.raises(UsageError):
+            validate_key(bad)
+    result = cli("add", "--title", "Evil", "--key", "../../etc/passwd")
+    assert result.exit_code == 2
+    assert "invalid key" in result.stderr
+    assert sorted(os.listdir(library / "papers")) == []
+    result = cli("show", "../library")
+    assert result.exit_code == 1
+
+
+def test_malformed_file_is_reported_skipped_and_never_overwritten(
+    cli: Runner, library: Path
+) -> None:
+    good = add(cli, "A good paper about things", "--year", "2020")
+    bad = library / "papers" / "broken2020paper.toml"
+    bad.write_text('title = "Broken\nyear = 2020\n')
+    before = bad.read_bytes()
+    result = cli("list")
+    assert result.exit_code == 0
+    assert good in result.stdout
+    assert "broken2020paper" not in result.stdout
+    assert "papercli: skipped papers/broken2020paper.toml:1:" in result.stderr
+    for args in (
+        ("tag", "broken2020paper", "x"),
+        ("note", "broken2020paper", "hi"),
+        ("status", "broken2020paper", "read"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 4, result
+        assert result.stderr.count("\n") == 1
+        assert "broken2020paper.toml:1:" in result.stderr
+    assert bad.read_bytes() == before
+
+
+def test_semantic_errors_name_the_field(library: Path) -> None:
+    (library / "papers" / "x2020y.toml").write_text('title = "T"\nyear = "twenty"\n')
+    lib = Library.open(library)
+    with pytest.raises(MalformedFileError, match=r"x2020y.toml:1:1: field 'year' must be an"):
+        lib.read("x2020y")
+
+
+def test_cache_sees_edits_by_hand_and_by_git(cli: Runner, library: Path) -> None:
+    key = add(cli, "Scaling Laws for Neural Language Models", "--year", "2020")
+    assert "Scaling Laws" in cli("list").stdout
+    path = library / "papers" / f"{key}.toml"
+    # An in-place edit (same inode), as nano or VS Code do.
+    text = path.read_text().replace("Scaling Laws", "Scaling Rules")
+    time.sleep(0.01)
+    with open(path, "r+") as handle:
+        handle.write(text)
+        handle.truncate()
+    assert "Scaling Rules" in cli("list").stdout
+    # A new file dropped in (git pull), and one removed.
+    (library / "papers" / "new2021file.toml").write_text('title = "Dropped in by git"\n')
+    out = cli("list").stdout
+    assert "Dropped in by git" in out
+    path.unlink()
+    out = cli("list").stdout
+    assert "Scaling Rules" not in out and "Dropped in by git" in out
+
+
+def test_cache_is_only_a_cache(cli: Runner, library: Path, isolated_env: Path) -> None:
+    add(cli, "Deep Residual Learning for Image Recognition", "--year", "2015")
+    assert cli("list").exit_code == 0
+    cache = Path(os.environ["PAPERCLI_CACHE_DIR"])
+    assert any(cache.rglob("index.bin"))
+    for f in cache.rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"garbage")
+    result = cli("list", "--json")
+    assert result.exit_code == 0
+    assert "Deep Residual Learning" in result.stdout
+
+
+def test_read_only_library_refuses_writes_cleanly(cli: Runner, library: Path) -> None:
+    """A library on a read-only file system (or a read-only directory for a normal user)."""
+    key = add(cli, "A paper on reading", "--year", "2020")
+    assert cli("list").exit_code == 0
+    before = {p.name: p.read_bytes() for p in (library / "papers").iterdir()}
+    commands = [["add", "--title", "Another paper"], ["tag", key, "x"], ["rm", key, "--yes"]]
+    if os.geteuid() == 0:
+        if not shutil.which("unshare"):
+            pytest.skip("needs unshare to mount the library read-only as root")
+        # A private mount namespace where the library is bind-mounted read-only.
+        lib = shlex.quote(str(library))
+        results = []
+        for args in commands:
+            papercli = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "papercli", *args])
+            script = f"mount --bind {lib} {lib} && mount -o remount,bind,ro {lib} && {papercli}"
+            proc = subprocess.run(
+                ["unshare", "-m", "sh", "-c", script],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ),
+            )
+            if "mount" in proc.stderr and proc.returncode != 4:
+                pytest.skip(f"cannot make a read-only mount here: {proc.stderr.strip()}")
+            results.append(proc)
+    else:
+        os.chmod(library / "papers", 0o555)
+        os.chmod(library, 0o555)
+        try:
+            results = [run_papercli(*args) for args in commands]
+        finally:
+            os.chmod(library, 0o755)
+            os.chmod(library / "papers", 0o755)
+    for proc in results:
+        assert proc.returncode == 4, proc
+        assert "read-only" in proc.stderr
+        assert proc.stderr.count("\n") == 1
+        assert "Traceback" not in proc.stderr
+    assert {p.name: p.read_bytes() for p in (library / "papers").iterdir()} == before
+
+
+def test_lock_timeout_is_a_library_error(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library.open(library)
+    monkeypatch.setenv("PAPERCLI_LOCK_TIMEOUT", "0.2")
+    with lib.writing():
+        other = Library.open(library)
+        with pytest.raises(LibraryError, match="locked by another papercli"):
+            with other.writing():
+                pass
+
+
+def test_atomic_write_leaves_no_temporary_files(cli: Runner, library: Path) -> None:
+    key = add(cli, "Some paper title here", "--year", "2020")
+    for i in range(5):
+        assert cli("note", key, f"note {i}").exit_code == 0
+    assert sorted(os.listdir(library / "papers")) == [f"{key}.toml"]
+
+
+def test_not_a_library(cli: Runner, tmp_path: Path) -> None:
+    result = cli("-L", str(tmp_path / "nowhere"), "list")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"papercli: error: no papercli library at {tmp_path / 'nowhere'}: "
+        f"create one with 'papercli init {tmp_path / 'nowhere'}'\n"
+    )
+
+
+def test_newer_format_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "library.toml").write_text("format = 99\n")
+    with pytest.raises(LibraryError, match="newer than this papercli"):
+        Library.open(tmp_path)
+
+
+def test_round_trip_through_the_file_format(tmp_path: Path) -> None:
+    paper = Paper(
+        key="kaiser2017one",
+        title='One Model To Learn Them All: "quotes" \\ backslash',
+        authors=[parse_author("Łukasz Kaiser"), parse_author("{Google Brain}")],
+        year=2017,
+        abstract="Line one.\nLine two with ''' and \"\"\" inside.",
+        tags=["multitask"],
+        notes=[Note(text="multi\nline", page="3", quote="we show", created="2026-01-02T03:04:05Z")],
+        provenance=[{"source": "manual"}],
+    )
+    data = dump_paper(paper)
+    again = Paper.from_toml("kaiser2017one", tomllib.loads(data.decode()))
+    assert again == paper
+
+
+def test_large_library_mode_sees_renames_at_once_and_in_place_edits_within_a_minute(
+    tmp_path: Path, cli: Runner, library: Path
+) -> None:
+    """Above PAPERCLI_FULL_STAT_LIMIT files, unchanged names and inodes keep their cached
+    stat; in-place rewrites are found by the periodic full check."""
+    for i in range(3):
+        add(cli, f"Paper number {i} about something", "--year", "2020")
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "1"}
+    assert run_papercli("list", env=env).returncode == 0
+    # A rename-based change (what git and papercli do) is seen on the next command.
+    (library / "papers" / "fresh2021file.toml").write_text('title = "Fresh from git"\n')
+    assert "Fresh from git" in run_papercli("list", env=env).stdout
+    # An in-place rewrite keeps the inode: seen once the last full check is old enough.
+    path = library / "papers" / "fresh2021file.toml"
+    with open(path, "r+") as handle:
+        handle.write('title = "Edited in place, longer"\n')
+    stamps = list(Path(os.environ["PAPERCLI_CACHE_DIR"]).rglob("verified"))
+    assert len(stamps) == 1
+    os.utime(stamps[0], (time.time() - 120, time.time() - 120))
+    assert "Edited in place, longer" in run_papercli("list", env=env).stdout
