@@ -189,6 +189,12 @@ def add(
         raise UsageError(f"invalid year {year}: give a year such as 2021")
     paper.year = year
     paper.url = url or ""
+    if url:
+        from papercli.arxiv_ids import parse_arxiv_id
+
+        linked = parse_arxiv_id(url)
+        if linked:
+            paper.arxiv_id, paper.arxiv_version = linked.base, linked.version
     paper.venue = venue or ""
     paper.doi = doi or ""
     paper.tags = tags

@@ -1,0 +1,1 @@
+"""The bundled library (papercli._bundled): data only, read with importlib.resources."""
