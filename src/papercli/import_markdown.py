@@ -29,7 +29,7 @@ from papercli.arxiv_ids import parse_arxiv_id, year_of
 from papercli.errors import LibraryError, UsageError
 from papercli.keys import make_key, unique_key
 from papercli.library import Library, Writer
-from papercli.merge import DuplicateFinder, merge_into, norm_title
+from papercli.merge import DuplicateFinder, merge_into, norm_title, norm_url
 from papercli.models import Note, Paper, normalize_tag, parse_author
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\3(?
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _PAPER_WORDS = re.compile(
     r"\(\s*(?:the\s+)?(?:paper|pdf|preprint|arxiv|code and paper|paper and code|"
-    r"paper explained|technical report)\s*\)",
+    r"technical report|video|article|tweet|blog post|blog|slides|code)\s*\)",
     re.IGNORECASE,
 )
 
@@ -798,6 +798,17 @@ class _Builder:
             year, date = _date_after(rest_plain[consumed:])
         paper.year = year
         paper.date = date
+        # "[GPT-3: Language Models are Few-Shot Learners](youtube...) (Paper Explained)": for
+        # a video or an article, a remark right after the link belongs to its title, which
+        # then does not pass for the paper's.
+        remark = re.match(r"^\s*\(([A-Za-z][^()]{2,40})\)", rest_plain)
+        if (
+            paper.type not in ("paper", "repo")
+            and remark
+            and not find_date(remark.group(1))[0]
+            and not _PAPER_WORDS.fullmatch(remark.group(0).strip())
+        ):
+            paper.title = f"{paper.title} ({remark.group(1).strip()})"
         self.finish(paper, authorship)
         # The item's own description (after the link, its authors and year) is a note.
         description = rest_plain[consumed:]
@@ -809,7 +820,7 @@ class _Builder:
         )
         description = re.sub(r"^[\s\-–—:]+", "", description).strip()
         plain = strip_links(description)
-        if len(re.findall(r"\w+", plain)) >= 3:
+        if len(re.findall(r"\w+", plain)) >= 3 or "](" in description:
             paper.notes.append(self.note(description, block.section, _quotation(description)))
         # Further links in the item: papers become entries of their own; a bare list of
         # links ("Tokenizers: [a](...), [b](...)") gives one entry per link.
@@ -941,6 +952,16 @@ def combine(existing: Paper, incoming: Paper) -> list[str]:
     return changed
 
 
+def _kinds_clash(existing: Paper, incoming: Paper) -> bool:
+    """True when two records matched only by title are different kinds of thing."""
+    kinds = {existing.type, incoming.type}
+    if len(kinds) == 1 or "misc" in kinds:
+        return False
+    if existing.arxiv_id and existing.arxiv_id == incoming.arxiv_id:
+        return False
+    return not (existing.url and norm_url(existing.url) == norm_url(incoming.url))
+
+
 @dataclass
 class ImportReport:
     added: list[str] = field(default_factory=list)  # keys, in order
@@ -998,6 +1019,8 @@ class ImportPlan:
     def add(self, incoming: Paper) -> str:
         """Add a candidate: merged into the record of the same paper, or new. Returns its key."""
         key = self.finder.find(incoming)
+        if key is not None and _kinds_clash(self.paper(key), incoming):
+            key = None  # a video explaining a paper, under the paper's title, is not the paper
         if key is None:
             if incoming.arxiv_id and incoming.title == f"arXiv:{incoming.arxiv_id}":
                 base = "arxiv" + incoming.arxiv_id.replace("/", "-").lower()
