@@ -387,7 +387,8 @@ def _from_datetime(value: Any, name: str) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp: str = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return stamp
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
