@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_server import ArxivServer
-from conftest import Runner, run_papercli
 from papercli.arxiv_source import fetch_papers
 from papercli.config import load_settings
 from papercli.library import Library
+
+from arxiv_server import ArxivServer
+from conftest import Runner, run_papercli
 
 LORA_ABSTRACT = (
     "An important paradigm of natural language processing consists of large-scale pre-training "
@@ -597,3 +598,53 @@ def test_list_and_show_do_not_import_arxiv(library: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_refresh_replaces_a_title_marked_incomplete(
+    cli: Runner, library: Path, arxiv: ArxivServer
+) -> None:
+    _write(
+        library,
+        "2021lora",
+        'title = "LoRA"\nyear = 2021\ntags = ["peft"]\narxiv_id = "2106.09685"\n'
+        'incomplete = ["title", "authors", "abstract"]\n',
+    )
+    r = cli("refresh", "2021lora")
+    assert r.exit_code == 0, r
+    assert r.stdout.splitlines()[0] == (
+        "2021lora: filled title, authors, date, abstract, url, pdf_url, comment, "
+        "primary_category, categories"
+    )
+    paper = Library.open(library).read("2021lora")
+    assert paper.title == "LoRA: Low-Rank Adaptation of Large Language Models"
+    assert paper.incomplete == []
+    assert paper.tags == ["peft"]
+    # Once complete, a later title edit is the user's and is kept.
+    _edit(library, "2021lora", 'title = "LoRA: Low-Rank', 'title = "Mine: Low-Rank')
+    assert cli("refresh", "2021lora").stdout == "refreshed 1 paper(s): 0 changed, 1 unchanged\n"
+    assert Library.open(library).read("2021lora").title.startswith("Mine:")
+
+
+def test_refresh_missing_on_the_bundled_library_batches_by_100(
+    cli: Runner, tmp_path: Path, arxiv: ArxivServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bundled"
+    assert cli("init", str(path)).exit_code == 0
+    monkeypatch.setenv("PAPERCLI_LIBRARY", str(path))
+    lib = Library.open(path)
+    wanted = {
+        row[7] for row in lib.index().rows.values() if row[13] and row[7]
+    }  # incomplete, with an arXiv id
+    if not wanted:
+        pytest.skip("the bundled library has no incomplete arXiv entries")
+    r = cli("refresh", "--missing")
+    batches = arxiv.ids_requested()
+    assert [len(b) for b in batches] == [
+        min(100, len(wanted) - i) for i in range(0, len(wanted), 100)
+    ]
+    assert {i for b in batches for i in b} == wanted
+    # Ids the local server does not know are reported one line each, exit 1.
+    known = {"2106.09685", "1706.03762", "hep-th/9711200", "math/0309136", "2301.00001"}
+    failed = len(wanted - known)
+    assert r.exit_code == (1 if failed else 0)
+    assert len(r.stderr.splitlines()) == failed

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_server import ArxivServer
-from conftest import SHARED
 from papercli.arxiv_source import Fetched, fetch_papers
 from papercli.config import Settings
+
+from arxiv_server import ArxivServer
+from conftest import SHARED
 
 RECORDED = SHARED / "fixtures" / "arxiv"
 

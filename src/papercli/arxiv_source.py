@@ -42,9 +42,9 @@ _GROUP_WORDS = re.compile(
     r"\b(?:collaboration|consortium|team|group|project|collective|et al\.?)\b", re.IGNORECASE
 )
 
-# Fields whose empty value a fetch fills. Title, tags, notes, status, key, type and venue are
-# the user's and are never touched; a non-empty abstract, author list, date or year is kept
-# (papercli cannot tell a user's edit from an older arXiv version).
+# Fields whose empty value a fetch fills (the title too, when marked incomplete). Tags, notes,
+# status, key, type and venue are the user's and never touched; a set abstract, author list,
+# date or year is kept (papercli cannot tell a user's edit from an older arXiv version).
 FILLED = (
     "authors", "year", "date", "abstract", "url", "pdf_url", "doi", "journal_ref", "comment",
     "primary_category", "categories", "arxiv_version",
@@ -162,17 +162,22 @@ def paper_from_result(result: Any, fetched: str | None = None) -> Paper | None:
 def update_from_arxiv(paper: Paper, fetched: Paper) -> list[str]:
     """Bring ``paper`` up to date with ``fetched`` (from ``paper_from_result``), in place.
 
-    Empty fields are filled; the arXiv-owned fields (categories, journal reference, comment) take
-    arXiv's current value; the version moves up, never down. Title, tags, notes, status, key,
-    type and venue are never changed, nor a non-empty abstract, author list, DOI, date or year.
+    Empty fields, and fields marked ``incomplete`` (placeholders), are filled; the arXiv-owned
+    fields (categories, journal reference, comment) take arXiv's current value; the version moves
+    up, never down. Tags, notes, status, key, type and venue are never changed, nor a title,
+    abstract, author list, DOI, date or year that is set and not marked incomplete.
     Returns what changed, as short phrases ("filled abstract", "v1 -> v2"), empty if nothing.
     """
     changes: list[str] = []
     filled: list[str] = []
     old_version = paper.arxiv_version
-    for name in FILLED:
+    # A field marked incomplete holds a placeholder (an importer's link text for a title, a
+    # list's year): arXiv's value replaces it, and the mark goes.
+    placeholders = set(paper.incomplete)
+    for name in ("title", *FILLED):
         mine, theirs = getattr(paper, name), getattr(fetched, name)
-        if mine in ("", None, []) and theirs not in ("", None, []):
+        empty = mine in ("", None, []) or name in placeholders
+        if empty and theirs not in ("", None, []) and mine != theirs:
             setattr(paper, name, list(theirs) if isinstance(theirs, list) else theirs)
             if name != "arxiv_version":
                 filled.append(name)
@@ -194,7 +199,11 @@ def update_from_arxiv(paper: Paper, fetched: Paper) -> list[str]:
         refreshed.append(name)
     if refreshed:
         changes.append("updated " + ", ".join(refreshed))
-    still = [f for f in paper.incomplete if getattr(paper, f, None) in ("", None, [])]
+    still = [
+        f
+        for f in paper.incomplete
+        if getattr(paper, f, None) in ("", None, []) or not getattr(fetched, f, None)
+    ]
     if still != paper.incomplete:
         paper.incomplete = still
         if not changes:
