@@ -1,9 +1,175 @@
-"""CLI commands for search (being written)."""
+"""The ``papercli search`` command: parse, call ``papercli.search.search`` once, render.
+
+Plain columns when stdout is not a terminal; a rich table with the matching words highlighted
+when it is (rich is imported only then).
+"""
 
 from __future__ import annotations
 
+import re
+import sys
+from typing import Annotated, Any
+
 import typer
+
+from papercli.cli_common import handle_errors, open_library, print_json, report_problems_once, warn
+from papercli.errors import EXIT_NOT_FOUND, UsageError
+
+SEARCH_HELP = """Find papers by what you remember: title words (typos welcome), authors, a
+nickname or acronym (lora, chinchilla, t5), a concept from the abstract or your notes.
+
+Inline filters can go inside QUERY: tag:peft (several tag: filters must all match; tag:a,b
+matches either), -tag:vision (a leading '-' negates any filter), author:hu,
+year:2021, year:2019..2023, year:>=2020, status:unread, type:paper, and "an exact phrase".
+
+With filters and no words it lists the papers that pass them, newest first.
+Exit status 1 when nothing matches.
+
+Examples: papercli search atention; papercli search lora tag:peft year:>=2021;
+papercli search --author vaswani --json; papercli search "few-shot" -tag:vision
+"""
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("search", help=SEARCH_HELP)(search_cmd)
+
+
+@handle_errors
+def search_cmd(
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(help="Words to look for, with optional inline filters.", show_default=False),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", "-t", help="Only papers with this tag (repeatable: all; a,b: either)."
+        ),
+    ] = None,
+    not_tag: Annotated[
+        list[str] | None, typer.Option("--not-tag", help="Leave out papers with this tag.")
+    ] = None,
+    author: Annotated[
+        list[str] | None, typer.Option("--author", "-a", help="Only papers by this author.")
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option(help="A year or range: 2021, 2019..2023, >=2020.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--type", help="paper, article, repo, ... (repeatable).")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="unread, reading or read (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", help="At most N results (default 20; 0 for all)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="A JSON list, best first (see docs/search.md).")
+    ] = False,
+) -> None:
+    from papercli.search import hit_json, parse_query, search
+
+    if limit is not None and limit < 0:
+        raise UsageError("--limit must be 0 (no limit) or more")
+    parsed = parse_query(
+        " ".join(query or []),
+        tags=tag or [],
+        not_tags=not_tag or [],
+        authors=author or [],
+        year=year,
+        types=kind or [],
+        statuses=status or [],
+    )
+    if not parsed.has_words and not parsed.filters:
+        raise UsageError("give words to search for or a filter: see 'papercli search --help'")
+    library = open_library()
+    report_problems_once(library)
+    result = search(library, parsed, None if limit == 0 else (limit or 20))
+    if as_json:
+        print_json([hit_json(h) for h in result.hits])
+        if not result.hits:
+            raise typer.Exit(EXIT_NOT_FOUND)
+        return
+    if not result.hits:
+        what = " ".join(query or []) or " ".join(str(f) for f in parsed.filters)
+        warn(f"nothing matches {what!r}: try fewer words, or 'papercli list'")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    if sys.stdout.isatty():
+        _rich_table(result)
+    else:
+        _plain_table(result)
+    if result.more:
+        warn(f"showing the best {len(result.hits)}: use --limit N for more (0: all)")
+
+
+def _plain_table(result: Any) -> None:
+    from papercli.models import authors_short
+    from papercli.search import R_AUTHORS, R_TITLE, R_YEAR
+
+    rows = [
+        [
+            h.key,
+            str(h.row[R_YEAR] or ""),
+            f"{h.score:.0f}",
+            h.matched,
+            _clip(authors_short(list(h.row[R_AUTHORS])), 32),
+            h.row[R_TITLE],
+        ]
+        for h in result.hits
+    ]
+    header = ["KEY", "YEAR", "SCORE", "MATCHED", "AUTHORS", "TITLE"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]
+        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_WORD_SPAN_RE = re.compile(r"[A-Za-z0-9À-ɏ]+(?:[-'][A-Za-z0-9À-ɏ]+)*")
+
+
+def _highlighted(text: str, matched: frozenset[str]) -> Any:
+    """``text`` as rich Text with the words that matched the query in bold yellow."""
+    from rich.text import Text
+
+    from papercli.search import text_tokens
+
+    out = Text(text)
+    for span in _WORD_SPAN_RE.finditer(text):
+        if matched.intersection(text_tokens(span.group())):
+            out.stylize("bold yellow", span.start(), span.end())
+    return out
+
+
+def _rich_table(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from papercli.models import authors_short
+    from papercli.search import R_AUTHORS, R_TAGS, R_TITLE, R_YEAR
+
+    table = Table(header_style="bold")
+    table.add_column("Key", style="cyan", no_wrap=True)
+    table.add_column("Year", justify="right")
+    table.add_column("Score", justify="right")
+    table.add_column("Matched", style="dim")
+    table.add_column("Authors", max_width=28)
+    table.add_column("Title", ratio=1)
+    table.add_column("Tags", style="magenta", max_width=24)
+    for h in result.hits:
+        table.add_row(
+            h.key,
+            str(h.row[R_YEAR] or ""),
+            f"{h.score:.0f}",
+            h.matched,
+            _highlighted(authors_short(list(h.row[R_AUTHORS])), result.highlight),
+            _highlighted(h.row[R_TITLE], result.highlight),
+            _highlighted(", ".join(h.row[R_TAGS]), result.highlight),
+        )
+    Console(highlight=False, soft_wrap=False).print(table)

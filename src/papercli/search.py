@@ -1,0 +1,895 @@
+"""Search: the query language, filters, and fuzzy ranked matching over a derived word index.
+
+``parse_query`` turns ``tag:peft -tag:vision author:hu year:2021..2023 "exact phrase" atention``
+into a ``Query``; ``search`` ranks a library's papers against it and returns ``Hit``s, best first.
+
+Ranking works on words. Every paper's title, authors, key, tags, venue, abstract and notes are cut
+into normalised words (accents folded, lower case; ``few-shot`` also gives ``fewshot``,
+``FlashAttention`` also gives ``flash`` and ``attention``, adjacent title words are also joined so
+``flashattention`` finds "Flash Attention"). A query word matches a library word exactly, as a
+prefix, or within one or two edits (``atention``); the match's quality times the field's weight
+is the word's score in that paper, and a paper's score is the rarity-weighted mean over the query
+words. Title and author hits weigh most, abstract and note hits least.
+
+The words live in a derived index (``search.idx`` in the library's cache directory): postings
+per word and field, facets for the filters, and each paper's summary, so a search never decodes
+the whole library index. It is built from the library's full papers the first time and then
+kept up to date shard by shard: changed shards are re-indexed into a small overlay that shadows
+the base index, until enough shards changed to rebuild the whole. The index is never the source
+of truth: delete it and it is rebuilt.
+
+This module never prints; bad queries raise ``UsageError``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import mmap
+import os
+import pickle
+import re
+import struct
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from papercli.errors import UsageError
+from papercli.keys import STOPWORDS, ascii_fold
+from papercli.models import normalize_tag, validate_status, validate_type
+
+if TYPE_CHECKING:
+    from papercli.library import Library
+    from papercli.models import Paper
+
+# Field codes in the index. Code 7 holds adjacent title words joined ("flash attention" ->
+# "flashattention") and is reported as a title match.
+FIELDS = ("title", "authors", "key", "tags", "venue", "abstract", "notes", "title")
+WEIGHTS = (1.0, 0.95, 0.75, 0.8, 0.6, 0.5, 0.5, 0.9)
+ARXIV_FIELD = 99  # a direct arXiv id hit (not a field of the word index)
+TEXT_FIELDS = (5, 6)  # long text: repeats count a little more, stopwords are skipped
+TF_WEIGHTS = (0.7, 0.85, 1.0)  # a word once, twice, three or more times in an abstract or notes
+
+# Summary tuple positions (see papercli.library.Summary).
+R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
+R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
+_TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
+
+INDEX_VERSION = 3
+INDEX_FILE = "search.idx"
+_MAGIC = b"PCSEARCH"
+MIN_SCORE = 30.0  # below this a paper is not a match
+OVERLAY_MAX_SHARDS = 8
+
+FILTER_NAMES = ("tag", "author", "year", "status", "type")
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+_WORD_RE = re.compile(r"\d+\.\d+|[a-z0-9]+")
+_COMPOUND_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]+(?:[-/_][a-z0-9]+)+")
+_CAMEL_RE = re.compile(r"(?<![A-Za-z])[A-Z][a-z]{2,}(?:[A-Z][a-z]{2,})+(?![A-Za-z])")
+_CAMEL_PART_RE = re.compile(r"[A-Z][a-z]{2,}")
+_SEPARATORS_RE = re.compile(r"[-/_]")
+_HAS_CAMEL_RE = re.compile(r"[a-z][A-Z]")
+
+
+def fold(text: str) -> str:
+    """Plain ASCII, apostrophes dropped (``Łukasz`` -> ``Lukasz``, ``don't`` -> ``dont``)."""
+    if not text.isascii():
+        text = ascii_fold(text)
+    return text.replace("'", "")
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of ``text``, in order; single letters are dropped."""
+    return [w for w in _WORD_RE.findall(fold(text).lower()) if len(w) > 1 or w.isdigit()]
+
+
+def text_tokens(text: str) -> list[str]:
+    """``words`` plus joined compounds (``few-shot`` -> ``fewshot``) and the parts of
+    camel-case words (``FlashAttention`` -> ``flash``, ``attention``)."""
+    folded = fold(text)
+    lower = folded.lower()
+    out = [w for w in _WORD_RE.findall(lower) if len(w) > 1 or w.isdigit()]
+    if "-" in lower or "/" in lower or "_" in lower:
+        out.extend(_SEPARATORS_RE.sub("", m) for m in _COMPOUND_RE.findall(lower))
+    if _HAS_CAMEL_RE.search(folded):
+        for match in _CAMEL_RE.findall(folded):
+            out.extend(part.lower() for part in _CAMEL_PART_RE.findall(match))
+    return out
+
+
+def key_tokens(key: str) -> list[str]:
+    """The letter runs and years of a citation key (``hu2021lora`` -> hu, 2021, lora)."""
+    parts = re.findall(r"[a-z]+|\d+", key)
+    return [p for p in parts if (len(p) == 4 if p.isdigit() else len(p) > 1)]
+
+
+def paper_tokens(paper: Paper) -> list[tuple[str, int]]:
+    """(word, field code) for every word of a paper, repeats included."""
+    out = [(t, 0) for t in text_tokens(paper.title)]
+    title_words = words(paper.title)
+    out += [(a + b, 7) for a, b in zip(title_words, title_words[1:], strict=False)]
+    for author in paper.authors:
+        out += [(t, 1) for t in text_tokens(author)]
+    out += [(t, 2) for t in key_tokens(paper.key)]
+    for tag in paper.tags:
+        out += [(t, 3) for t in text_tokens(tag)]
+    out += [(t, 4) for t in text_tokens(paper.venue or paper.journal_ref)]
+    out += [(t, 5) for t in text_tokens(paper.abstract) if t not in STOPWORDS]
+    for note in paper.notes:
+        for part in (note.text, note.quote, note.section):
+            if part:
+                out += [(t, 6) for t in text_tokens(part) if t not in STOPWORDS]
+    return out
+
+
+def _facets(paper: Paper) -> list[str]:
+    out = [f"tag:{t}" for t in paper.tags]
+    out += [f"status:{paper.status}", f"type:{paper.type}"]
+    if paper.year:
+        out.append(f"year:{paper.year}")
+    return out
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x1e", " ").replace("\x1f", " ")
+
+
+def _encode_row(row: Sequence[Any]) -> str:
+    parts = []
+    for i, value in enumerate(row):
+        if i in _TUPLE_FIELDS:
+            parts.append("\x1f".join(_clean(v) for v in value))
+        else:
+            parts.append(_clean(str(value)))
+    return "\x1e".join(parts)
+
+
+def _decode_row(text: str) -> tuple[Any, ...]:
+    parts: list[Any] = text.split("\x1e")
+    for i in _TUPLE_FIELDS:
+        parts[i] = tuple(parts[i].split("\x1f")) if parts[i] else ()
+    parts[R_YEAR] = int(parts[R_YEAR])
+    parts[R_NOTES] = int(parts[R_NOTES])
+    return tuple(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The word index
+
+
+Group = tuple[float, int, Sequence[int]]  # (value, field, sorted paper numbers)
+
+
+class WordIndex:
+    """Postings of a set of papers: for each word, for each (field, repeat bucket), the sorted
+    paper numbers (positions in ``keys``) that hold it; facets (tag, status, type, year) for
+    the filters; each paper's summary row. ``pids`` and ``rows_blob`` are memory-mapped from
+    the index file, so a search reads only the pages it touches."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.shards = b""  # the library shard of each paper
+        self.vocab: list[str] = []  # sorted
+        self.token_groups = array("I", [0])  # word i's groups: token_groups[i]:[i+1]
+        self.group_codes = b""  # field * 4 + repeat bucket
+        self.group_starts = array("I", [0])  # group g's papers: pids[starts[g]:starts[g+1]]
+        self.df = array("I")  # papers holding word i (any field)
+        self.facets: dict[str, tuple[int, int]] = {}  # "tag:peft" -> span of pids
+        self.row_starts = array("I", [0])  # paper p's row: rows_blob[starts[p]:starts[p+1]]
+        self.added = array("q")  # for the filtered list's order
+        self.years = array("H")  # to break ties without decoding rows (0: unknown)
+        self.pids: Sequence[int] = array("I")
+        self.rows_blob: Any = b""
+        self.rows_offset = 0  # where rows_blob starts in its memory map
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def build(cls, papers: Iterable[Paper], shard_of: Callable[[str], int]) -> WordIndex:
+        from papercli.library import summarize
+
+        self = cls()
+        keys = self.keys
+        shards = bytearray()
+        postings: dict[tuple[str, int], array[int]] = {}
+        facets: dict[str, array[int]] = {}
+        rows: list[bytes] = []
+        row_starts = self.row_starts
+        offset = 0
+        for pid, paper in enumerate(papers):
+            keys.append(paper.key)
+            shards.append(shard_of(paper.key))
+            for (token, code), n in Counter(paper_tokens(paper)).items():
+                bucket = min(n, 3) - 1 if code in TEXT_FIELDS else 0
+                group = postings.get((token, code * 4 + bucket))
+                if group is None:
+                    postings[(token, code * 4 + bucket)] = group = array("I")
+                group.append(pid)
+            for facet in _facets(paper):
+                facets.setdefault(facet, array("I")).append(pid)
+            row = _encode_row(summarize(paper)).encode("utf-8")
+            rows.append(row)
+            offset += len(row)
+            row_starts.append(offset)
+            self.added.append(int(re.sub(r"\D", "", paper.added)[:14] or 0))
+            self.years.append(paper.year if paper.year and 0 < paper.year < 65536 else 0)
+        self.shards = bytes(shards)
+        codes = bytearray()
+        pids = array("I")
+        holders: set[int] = set()
+        for token, code in sorted(postings):
+            if not self.vocab or self.vocab[-1] != token:
+                if self.vocab:
+                    self.df.append(len(holders))
+                    self.token_groups.append(len(codes))
+                self.vocab.append(token)
+                holders = set()
+            group = postings[(token, code)]
+            holders.update(group)
+            codes.append(code)
+            pids.extend(group)
+            self.group_starts.append(len(pids))
+        if self.vocab:
+            self.df.append(len(holders))
+            self.token_groups.append(len(codes))
+        for name in sorted(facets):
+            start = len(pids)
+            pids.extend(facets[name])
+            self.facets[name] = (start, len(pids))
+        self.group_codes = bytes(codes)
+        self.pids = pids
+        self.rows_blob = b"".join(rows)
+        return self
+
+    def row(self, pid: int) -> tuple[Any, ...]:
+        start, end = self.row_starts[pid], self.row_starts[pid + 1]
+        return _decode_row(bytes(self.rows_blob[start:end]).decode("utf-8"))
+
+    def groups(self, token_id: int, quality: float) -> list[Group]:
+        """(value, field, paper numbers) of each group of a word matched with ``quality``."""
+        out: list[Group] = []
+        starts = self.group_starts
+        for g in range(self.token_groups[token_id], self.token_groups[token_id + 1]):
+            fld, bucket = divmod(self.group_codes[g], 4)
+            value = quality * WEIGHTS[fld] * (TF_WEIGHTS[bucket] if fld in TEXT_FIELDS else 1.0)
+            out.append((value, fld, self.pids[starts[g] : starts[g + 1]]))
+        return out
+
+    def find_row_text(self, needle: bytes, start: int) -> int:
+        """Offset of ``needle`` in the rows blob from ``start``, or -1 (no copy of the blob)."""
+        blob = self.rows_blob
+        if isinstance(blob, memoryview):
+            mapped: Any = blob.obj
+            found: int = mapped.find(needle, self.rows_offset + start, self.rows_offset + len(blob))
+            return found - self.rows_offset if found >= 0 else -1
+        return bytes(blob).find(needle, start)
+
+    def facet(self, name: str) -> Sequence[int]:
+        start, end = self.facets.get(name, (0, 0))
+        return self.pids[start:end]
+
+    def lookup(self, term: str, prefix: bool = True) -> dict[int, float]:
+        """Words of the vocabulary ``term`` matches -> quality (1 exact, less for a prefix or a
+        typo)."""
+        vocab = self.vocab
+        found: dict[int, float] = {}
+        i = bisect_left(vocab, term)
+        if i < len(vocab) and vocab[i] == term:
+            found[i] = 1.0
+        if prefix and len(term) >= 3 and not term.isdigit():
+            end = bisect_left(vocab, term + "\x7f", i)
+            longer = [t for t in range(i, end) if t not in found]
+            if len(longer) > 40:
+                longer = sorted(longer, key=lambda t: len(vocab[t]))[:40]
+            for t in longer:
+                rest = vocab[t][len(term) :]
+                found[t] = 0.95 if rest in ("s", "es") else 0.7 + 0.2 * len(term) / len(vocab[t])
+        if len(term) >= 4 and not term.replace(".", "").isdigit():
+            from rapidfuzz import process
+            from rapidfuzz.distance import OSA
+
+            most = 1 if len(term) <= 7 else 2
+            for _, distance, t in process.extract(
+                term, vocab, scorer=OSA.distance, score_cutoff=most, limit=None
+            ):
+                if distance:
+                    quality = (0.8 if len(term) >= 6 else 0.65) if distance == 1 else 0.6
+                    if quality > found.get(t, 0.0):
+                        found[t] = quality
+        return found
+
+    # -- storage: a pickled header, then the raw pids and rows, memory-mapped on load ------
+
+    def _header(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["pids"], state["rows_blob"], state["rows_offset"]
+        return state
+
+
+def _save(path: Any, header: dict[str, Any], indexes: list[WordIndex]) -> None:
+    from papercli.library import atomic_write
+
+    blobs: list[bytes] = []
+    spans = []
+    offset = 0
+    for index in indexes:
+        pids = index.pids if isinstance(index.pids, array) else array("I", index.pids)
+        for blob in (pids.tobytes(), bytes(index.rows_blob)):
+            blobs.append(blob)
+            spans.append((offset, len(blob)))
+            offset += len(blob)
+    header = dict(header, indexes=[i._header() for i in indexes], spans=spans)
+    head = pickle.dumps(header, protocol=5)
+    pad = (-(len(_MAGIC) + 8 + len(head))) % 8
+    data = b"".join([_MAGIC, struct.pack("<Q", len(head) + pad), head, b"\0" * pad, *blobs])
+    atomic_write(path, data)
+
+
+def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(_MAGIC)) != _MAGIC:
+                return None
+            (length,) = struct.unpack("<Q", handle.read(8))
+            header = pickle.loads(handle.read(length))
+            if not isinstance(header, dict) or header.get("version") != INDEX_VERSION:
+                return None
+            base = len(_MAGIC) + 8 + length
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, struct.error, pickle.UnpicklingError, EOFError, TypeError,
+            AttributeError):  # fmt: skip
+        return None
+    view = memoryview(mapped)
+    indexes = []
+    spans = header["spans"]
+    for n, state in enumerate(header["indexes"]):
+        index = WordIndex()
+        index.__dict__.update(state)
+        start, size = spans[2 * n]
+        index.pids = view[base + start : base + start + size].cast("I")
+        start, size = spans[2 * n + 1]
+        index.rows_blob = view[base + start : base + start + size]
+        index.rows_offset = base + start
+        indexes.append(index)
+    return header, indexes
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping the word index up to date
+
+
+def _shard_sig(library: Library) -> list[Any]:
+    """Per library cache shard: its change token and its file's identity (a rewritten shard
+    file has a new inode and mtime even if the tokens restarted after the cache was deleted)."""
+    sig: list[Any] = []
+    for shard, token in enumerate(library.index().shard_tokens):
+        try:
+            st = os.stat(library._shard_path(shard))
+            sig.append((token, st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            sig.append((token,))
+    return sig
+
+
+def _papers_of_shards(library: Library, shards: set[int]) -> Iterable[Paper]:
+    """Full papers of the given shards, one shard at a time (bounded memory)."""
+    from papercli.library import shard_of
+
+    by_shard: dict[int, list[str]] = {}
+    for key in library.index().keys():
+        shard = shard_of(key)
+        if shard in shards:
+            by_shard.setdefault(shard, []).append(key)
+    for shard in sorted(by_shard):
+        yield from library.papers(sorted(by_shard[shard]))
+
+
+def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
+    """The word indexes to search (base, and the overlay if any) and, per index, the paper
+    numbers another index shadows. Builds or updates the index file when the library changed."""
+    from papercli.library import SHARDS, shard_of
+
+    path = library.cache_dir / INDEX_FILE
+    root = str(library.root.resolve())
+    sig = _shard_sig(library)
+    loaded = _load(path)
+    if loaded is not None and loaded[0].get("root") != root:
+        loaded = None
+    if loaded is None or loaded[0]["sig"] != sig:
+        everything = set(range(SHARDS))
+        if loaded is None:
+            changed = everything
+        else:
+            changed = {s for s in range(SHARDS) if loaded[0]["base_sig"][s] != sig[s]}
+        readable = all(len(s) > 1 for s in sig)
+        if loaded is None or len(changed) > OVERLAY_MAX_SHARDS or not readable:
+            indexes = [WordIndex.build(_papers_of_shards(library, everything), shard_of)]
+            header: dict[str, Any] = {"version": INDEX_VERSION, "root": root, "sig": sig, "base_sig": sig,
+                      "overlay_shards": frozenset()}  # fmt: skip
+        else:
+            header = dict(loaded[0], sig=sig, overlay_shards=frozenset(changed))
+            overlay = WordIndex.build(_papers_of_shards(library, changed), shard_of)
+            indexes = [loaded[1][0], overlay]
+        if readable:
+            try:
+                library.cache_dir.mkdir(parents=True, exist_ok=True)
+                _save(path, header, indexes)
+            except OSError:
+                pass  # a cache that cannot be written only costs speed
+    else:
+        header, indexes = loaded
+    shadowed = frozenset(header["overlay_shards"])
+    hidden: list[set[int]] = [set() for _ in indexes]
+    if len(indexes) > 1 and shadowed:
+        hidden[0] = {pid for pid, s in enumerate(indexes[0].shards) if s in shadowed}
+    return indexes, hidden
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries and filters
+
+
+@dataclass
+class Filter:
+    """One filter: its kind, its value as given, whether negated (``-tag:vision``)."""
+
+    name: str
+    value: str
+    negated: bool = False
+    either: tuple[str, ...] = ()  # tag, status, type: any of these
+    years: tuple[int, int] = (0, 0)
+    author_words: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{'-' if self.negated else ''}{self.name}:{self.value}"
+
+    def matching(self, index: WordIndex) -> set[int]:
+        """Paper numbers of ``index`` that pass (before negation)."""
+        found: set[int] = set()
+        if self.name in ("tag", "status", "type"):
+            for value in self.either:
+                found.update(index.facet(f"{self.name}:{value}"))
+        elif self.name == "year":
+            low, high = self.years
+            for name in index.facets:
+                if name.startswith("year:") and low <= int(name[5:]) <= high:
+                    found.update(index.facet(name))
+        else:  # author: every word in some author's name (one typo allowed in long words)
+            sets = []
+            for word in self.author_words:
+                holders: set[int] = set()
+                for token_id, quality in index.lookup(word, prefix=False).items():
+                    if quality >= 0.8:
+                        for _, fld, pids in index.groups(token_id, 1.0):
+                            if fld == 1:
+                                holders.update(pids)
+                sets.append(holders)
+            found = set.intersection(*sets) if sets else set()
+        return found
+
+
+_YEAR_RE = re.compile(r"^(?:(\d{4})?\.\.(\d{4})?|(>=|<=|>|<|=)?(\d{4}))$")
+
+
+def parse_year(value: str) -> tuple[int, int]:
+    """``2021``, ``2019..2023``, ``2019..``, ``..2023``, ``>=2020``, ``<2018`` -> (low, high)."""
+    match = _YEAR_RE.match(value.strip())
+    if not match or value.strip() == "..":
+        raise UsageError(
+            f"invalid year range {value!r}: use 2021, 2019..2023, 2019.., ..2023, >=2020 or <2018"
+        )
+    low, high, op, single = match.groups()
+    if single is None:
+        lo, hi = int(low) if low else 0, int(high) if high else 9999
+    else:
+        year = int(single)
+        lo, hi = {
+            None: (year, year), "=": (year, year), ">=": (year, 9999), "<=": (0, year),
+            ">": (year + 1, 9999), "<": (0, year - 1),
+        }[op]  # fmt: skip
+    if lo > hi:
+        raise UsageError(f"invalid year range {value!r}: the first year is after the last")
+    return lo, hi
+
+
+_EXAMPLES = {"tag": "peft", "author": "hu", "year": "2019..2023", "status": "unread",
+             "type": "paper"}  # fmt: skip
+
+
+def make_filter(name: str, value: str, negated: bool = False) -> Filter:
+    """The filter ``name:value``; raises ``UsageError`` for an unknown name or a bad value."""
+    value = value.strip()
+    if name not in FILTER_NAMES:
+        raise UsageError(
+            f"unknown filter '{name}:': use {', '.join(n + ':' for n in FILTER_NAMES)} "
+            "(quote a phrase that contains a colon)"
+        )
+    if not value:
+        raise UsageError(f"'{name}:' needs a value, for example {name}:{_EXAMPLES[name]}")
+    made = Filter(name, value, negated)
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if name == "tag":
+        made.either = tuple(normalize_tag(p) for p in parts)
+    elif name == "status":
+        made.either = tuple(validate_status(p) for p in parts)
+    elif name == "type":
+        made.either = tuple(validate_type(p) for p in parts)
+    elif name == "year":
+        made.years = parse_year(value)
+    else:
+        made.author_words = tuple(words(value))
+        if not made.author_words:
+            raise UsageError(f"invalid author {value!r}: give a name, for example author:vaswani")
+    if name in ("tag", "status", "type") and not made.either:
+        raise UsageError(f"'{name}:' needs a value, for example {name}:{_EXAMPLES[name]}")
+    return made
+
+
+@dataclass
+class Query:
+    """A parsed query: free words, exact phrases, and filters."""
+
+    text: str = ""  # the free words as typed, for whole-title similarity
+    terms: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.terms or self.phrases)
+
+
+_PART_RE = re.compile(r'(-?)([A-Za-z]+):("[^"]*"?|\S*)|"([^"]*)"?|(\S+)')
+
+
+def parse_query(
+    text: str = "",
+    *,
+    tags: Sequence[str] = (),
+    not_tags: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    year: str | None = None,
+    types: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+) -> Query:
+    """Parse QUERY's inline syntax and the command-line filters into one ``Query``.
+
+    Several ``tag:`` filters must all match; ``tag:a,b`` matches either; a leading ``-``
+    negates any filter. ``arxiv:ID`` and URLs are words, not filters; so is ``word:`` with
+    nothing after the colon. Raises ``UsageError`` for an unknown filter or a bad value.
+    """
+    from papercli.arxiv_ids import parse_arxiv_id
+
+    query = Query()
+    free: list[str] = []
+    for match in _PART_RE.finditer(text):
+        minus, name, value, phrase, word = match.groups()
+        if name is not None:
+            bare = value.strip('"')
+            if name.lower() == "arxiv" or value.startswith("//") or not bare:
+                free.append(match.group(0) if bare else name)
+                continue
+            query.filters.append(make_filter(name.lower(), bare, negated=bool(minus)))
+        elif phrase is not None:
+            if words(phrase):
+                query.phrases.append(phrase)
+                free.append(phrase)
+        elif word is not None:
+            free.append(word)
+    query.filters += [make_filter("tag", t) for t in tags]
+    query.filters += [make_filter("tag", t, negated=True) for t in not_tags]
+    query.filters += [make_filter("author", a) for a in authors]
+    if year is not None:
+        query.filters.append(make_filter("year", year))
+    if types:
+        query.filters.append(make_filter("type", ",".join(types)))
+    if statuses:
+        query.filters.append(make_filter("status", ",".join(statuses)))
+    query.text = " ".join(free)
+    terms: list[str] = []
+    for part in free:
+        parsed = parse_arxiv_id(part)
+        terms.extend([parsed.base] if parsed else words(part))
+    meaningful = [t for t in terms if t not in STOPWORDS]
+    query.terms = meaningful or terms
+    return query
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranking
+
+
+@dataclass
+class Hit:
+    """One search result. ``row`` is the paper's Summary tuple."""
+
+    key: str
+    score: float  # 0-100
+    matched: str  # the field the best match came from ("title", "notes", ...) or "filter"
+    row: tuple[Any, ...]
+    exact_title: bool = False
+
+
+@dataclass
+class Result:
+    hits: list[Hit]
+    more: bool  # whether --limit left some out
+    highlight: frozenset[str]  # normalised words that matched, for highlighting
+
+
+def _allowed(index: WordIndex, filters: list[Filter], hidden: set[int]) -> set[int] | None:
+    """Paper numbers of ``index`` passing every filter (None: no filter and nothing hidden)."""
+    if not filters and not hidden:
+        return None
+    allowed: set[int] | None = None
+    everything: set[int] | None = None
+    for item in filters:
+        passing = item.matching(index)
+        if item.negated:
+            if everything is None:
+                everything = set(range(len(index)))
+            passing = everything - passing
+        allowed = passing if allowed is None else allowed & passing
+    if allowed is None:
+        allowed = set(range(len(index)))
+    return allowed - hidden
+
+
+def _first_group(pid: int, groups: list[Group]) -> tuple[float, int]:
+    """The best (value, field) among ``groups`` (best first) holding paper ``pid``."""
+    for value, fld, pids in groups:
+        i = bisect_left(pids, pid)
+        if i < len(pids) and pids[i] == pid:
+            return value, fld
+    return 0.0, -1
+
+
+def _rank(
+    index: WordIndex,
+    term_groups: list[list[Group]],
+    weights: list[float],
+    need: int,
+    allowed: set[int] | None,
+) -> list[tuple[float, int, int]]:
+    """(score 0-1, paper number, field) of the papers that can be among the best ``need``.
+
+    Short fields (title, authors, key, tags, venue) are scored for every paper that has them;
+    the long ones (abstract, notes) only for papers that could still reach the top, unless too
+    few papers matched a short field, when every posting is scored.
+    """
+    total = sum(weights)
+    short: list[dict[int, float]] = []
+    longs: list[list[Group]] = []
+    for groups in term_groups:
+        scores: dict[int, float] = {}
+        for value, _, pids in sorted((g for g in groups if g[1] not in TEXT_FIELDS),
+                                     key=lambda g: g[0]):  # fmt: skip
+            scores.update(dict.fromkeys(pids, value))
+        short.append(scores)
+        longs.append(sorted((g for g in groups if g[1] in TEXT_FIELDS), key=lambda g: -g[0]))
+    ceilings = [g[0][0] if g else 0.0 for g in longs]
+    outside = sum(w * c for w, c in zip(weights, ceilings, strict=True)) / total
+
+    def exact(pid: int) -> tuple[float, int]:
+        score, best, best_field = 0.0, -1.0, -1
+        for t, weight in enumerate(weights):
+            value = short[t].get(pid, 0.0)
+            fld = -1
+            if value:
+                fld = _first_group(pid, [g for g in term_groups[t] if g[1] not in TEXT_FIELDS])[1]
+            if ceilings[t] > value:
+                long_value, long_field = _first_group(pid, longs[t])
+                if long_value > value:
+                    value, fld = long_value, long_field
+            score += weight * value
+            if weight * value > best:
+                best, best_field = weight * value, fld
+        return score / total, best_field
+
+    candidates: set[int] = set().union(*short)
+    if allowed is not None:
+        candidates &= allowed
+    bounds = []
+    for pid in candidates:
+        bound = sum(
+            w * max(s.get(pid, 0.0), c) for w, s, c in zip(weights, short, ceilings, strict=True)
+        )
+        bounds.append((bound / total, pid))
+    bounds.sort(reverse=True)
+    heap: list[float] = []
+    out: list[tuple[float, int, int]] = []
+    for bound, pid in bounds:
+        if len(heap) >= need and bound < heap[0]:
+            break
+        score, fld = exact(pid)
+        out.append((score, pid, fld))
+        if len(heap) < need:
+            heapq.heappush(heap, score)
+        elif score > heap[0]:
+            heapq.heapreplace(heap, score)
+    if len(heap) >= need and heap[0] >= outside:
+        return out
+    # Too few strong short-field matches: score every posting.
+    totals: dict[int, float] = {}
+    for t, weight in enumerate(weights):
+        scores = {}
+        for value, _, pids in sorted(term_groups[t], key=lambda g: g[0]):
+            scores.update(dict.fromkeys(pids, value))
+        for pid, value in scores.items():
+            totals[pid] = totals.get(pid, 0.0) + weight * value
+    found = [(v / total, pid) for pid, v in totals.items() if allowed is None or pid in allowed]
+    if len(found) > need:
+        cut = heapq.nlargest(need, (v for v, _ in found))[-1]
+        found = [(v, pid) for v, pid in found if v >= cut]
+    return [(v, pid, exact(pid)[1]) for v, pid in found]
+
+
+def search(library: Library, query: Query, limit: int | None = 20) -> Result:
+    """Rank the library's papers against ``query``; with no words, the papers that pass the
+    filters, most recently added first (like ``papercli list``)."""
+    indexes, hidden = word_indexes(library)
+    need = limit if limit is not None else sum(len(i) for i in indexes)
+    allowed = [_allowed(i, query.filters, h) for i, h in zip(indexes, hidden, strict=True)]
+    if not query.has_words:
+        listed = []
+        for index, passing in zip(indexes, allowed, strict=True):
+            pids = range(len(index)) if passing is None else passing
+            listed += [(index.added[p], index.keys[p], index, p) for p in pids]
+        listed.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        shown = [Hit(key, 100.0, "filter", index.row(p)) for _, key, index, p in listed[:need]]
+        return Result(shown, len(listed) > need, frozenset())
+    terms = query.terms
+    n_papers = max(sum(len(i) for i in indexes), 1)
+    lookups = [[index.lookup(t) for t in terms] for index in indexes]
+    joined = [
+        [index.lookup(a + b, prefix=False) if a.isalpha() and b.isalpha() else {}
+         for a, b in zip(terms, terms[1:], strict=False)]
+        for index in indexes
+    ]  # fmt: skip
+    # A word's weight is the rarity of its best match (the rarest among equals).
+    idf: list[float] = []
+    highlight: set[str] = set()
+    for i in range(len(terms)):
+        best_quality, best_df = 0.0, 0
+        candidates = [(index, found[i]) for index, found in zip(indexes, lookups, strict=True)]
+        if i < len(terms) - 1:
+            candidates += [(index, pairs[i]) for index, pairs in zip(indexes, joined, strict=True)]
+        if i > 0:
+            candidates += [
+                (index, pairs[i - 1]) for index, pairs in zip(indexes, joined, strict=True)
+            ]
+        for index, found_words in candidates:
+            for token_id, quality in found_words.items():
+                highlight.add(index.vocab[token_id])
+                df = index.df[token_id]
+                if quality > best_quality or (quality == best_quality and df < best_df):
+                    best_quality, best_df = quality, df
+        idf.append(math.log(1 + n_papers / (best_df + 0.5)) if best_quality else 0.0)
+    known = [w for w in idf if w > 0]
+    direct = _direct(indexes, terms)
+    if not known and not direct:
+        return Result([], False, frozenset(highlight))
+    fallback = sum(known) / len(known) if known else math.log(1 + n_papers)
+    weights = [w if w > 0 else fallback for w in idf]
+
+    scored: dict[str, tuple[float, int, int, int]] = {}  # key -> (score, field, index, pid)
+    for n, index in enumerate(indexes):
+        term_groups: list[list[Group]] = []
+        for i in range(len(terms)):
+            groups = [g for t, q in lookups[n][i].items() for g in index.groups(t, q)]
+            for pair in (i - 1, i):
+                if 0 <= pair < len(terms) - 1:
+                    groups += [g for t, q in joined[n][pair].items() for g in index.groups(t, q)]
+            term_groups.append(groups)
+        for score, pid, fld in _rank(index, term_groups, weights, need, allowed[n]):
+            scored[index.keys[pid]] = (100 * score, fld, n, pid)
+    for key, (n, pid, i) in direct.items():
+        passing = allowed[n]
+        if passing is not None and pid not in passing:
+            continue
+        old = scored.get(key, (0.0, -1, n, pid))[0]
+        bonus = 100 * weights[i] / sum(weights)
+        fld = ARXIV_FIELD if indexes[n].row(pid)[R_ARXIV] == terms[i] else 2
+        scored[key] = (min(100.0, old + bonus), fld, n, pid)
+    ranked = [(v, key, fld, n, pid) for key, (v, fld, n, pid) in scored.items() if v >= MIN_SCORE]
+    ranked.sort(key=lambda r: (-r[0], -indexes[r[3]].years[r[4]], r[1]))
+
+    # Whole-title similarity can lift a paper by up to 10 points: re-score the leaders.
+    from rapidfuzz import fuzz
+
+    wanted = " ".join(words(query.text))
+    hits: list[Hit] = []
+    for score, key, fld, n, pid in ranked[: need + 30]:
+        row = indexes[n].row(pid)
+        title = " ".join(words(row[R_TITLE]))
+        similarity = fuzz.token_set_ratio(wanted, title)
+        bonus = similarity if similarity >= 80 else 0.0
+        final = min(100.0, 0.9 * score + 0.1 * bonus)
+        matched = "arxiv_id" if fld == ARXIV_FIELD else FIELDS[fld] if fld >= 0 else "title"
+        hits.append(Hit(key, round(final, 1), matched, row, exact_title=title == wanted))
+    if query.phrases:
+        hits = _with_phrases(library, hits, query.phrases)
+    hits.sort(key=lambda h: (-h.score, not h.exact_title, -h.row[R_YEAR], h.key))
+    return Result(hits[:need], len(ranked) > need, frozenset(highlight))
+
+
+def _direct(indexes: list[WordIndex], terms: list[str]) -> dict[str, tuple[int, int, int]]:
+    """Papers whose whole key or arXiv id is a query word: key -> (index, pid, word)."""
+    found: dict[str, tuple[int, int, int]] = {}
+    for i, term in enumerate(terms):
+        is_key = bool(re.search(r"[a-z]", term) and re.search(r"\d", term))
+        is_arxiv = bool(re.fullmatch(r"\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7}", term))
+        for n, index in enumerate(indexes):
+            if is_key and term in index.keys:
+                found[term] = (n, index.keys.index(term), i)
+            if is_arxiv:
+                needle = f"\x1e{term}\x1e".encode()
+                start = index.find_row_text(needle, 0)
+                while start >= 0:
+                    p = bisect_left(index.row_starts, start + 1) - 1
+                    row = index.row(p)
+                    if row[R_ARXIV] == term:
+                        found[row[R_KEY]] = (n, p, i)
+                    start = index.find_row_text(needle, start + 1)
+    return found
+
+
+def _with_phrases(library: Library, hits: list[Hit], phrases: list[str]) -> list[Hit]:
+    """Keep the hits that hold every phrase, word for word, in one field."""
+    wanted = [" ".join(words(p)) for p in phrases]
+
+    def holds(texts: Iterable[str]) -> int:
+        joined = [f" {' '.join(words(t))} " for t in texts if t]
+        return sum(1 for w in wanted if any(f" {w} " in j for j in joined))
+
+    kept: list[Hit] = []
+    unsure: dict[str, Hit] = {}
+    for hit in hits:
+        row = hit.row
+        if holds([row[R_TITLE], row[R_VENUE], " ".join(row[R_TAGS]), *row[R_AUTHORS]]) == len(
+            wanted
+        ):
+            kept.append(hit)
+        else:
+            unsure[hit.key] = hit
+    if unsure:
+        for paper in library.papers(sorted(unsure)):
+            texts = [paper.title, paper.venue, paper.abstract, " ".join(paper.tags),
+                     *paper.authors, *(n.text for n in paper.notes),
+                     *(n.quote for n in paper.notes)]  # fmt: skip
+            if holds(texts) == len(wanted):
+                kept.append(unsure[paper.key])
+    return kept
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit in the documented ``--json`` shape (``Paper.to_json`` keys the summary has, plus
+    ``score`` and ``matched``)."""
+    from papercli.models import display_author
+
+    row = hit.row
+    return {
+        "key": row[R_KEY],
+        "type": row[R_TYPE],
+        "title": row[R_TITLE],
+        "authors": [display_author(a) for a in row[R_AUTHORS]],
+        "year": row[R_YEAR] or None,
+        "date": row[R_DATE] or None,
+        "arxiv_id": row[R_ARXIV] or None,
+        "doi": row[R_DOI] or None,
+        "url": row[R_URL] or (f"https://arxiv.org/abs/{row[R_ARXIV]}" if row[R_ARXIV] else None),
+        "venue": row[R_VENUE] or None,
+        "tags": list(row[R_TAGS]),
+        "status": row[R_STATUS],
+        "added": row[R_ADDED] or None,
+        "score": hit.score,
+        "matched": hit.matched,
+    }
