@@ -584,11 +584,12 @@ def test_subprocess_add_with_a_flaky_server(library: Path, arxiv: ArxivServer) -
     assert paper_files(library) == ["hu2021lora.toml"]
 
 
-def test_list_and_show_do_not_import_arxiv(library: Path) -> None:
+@pytest.mark.parametrize("command", ["list", "search lora", "show x"])
+def test_reading_commands_do_not_import_arxiv(library: Path, command: str) -> None:
     code = (
         "import sys\n"
         "from papercli.cli import main\n"
-        "sys.argv = ['papercli', 'list']\n"
+        f"sys.argv = ['papercli', *{command.split()!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('arxiv', 'requests', 'lxml') if m in sys.modules))\n"
     )
