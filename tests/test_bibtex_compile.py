@@ -38,7 +38,7 @@ BIBTEX_DOC = r"""\documentclass{article}
 
 BIBLATEX_DOC = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
-\usepackage[backend=biber,style=authoryear]{biblatex}
+\usepackage[backend=biber,style=authoryear,pagetracker=false]{biblatex}
 \usepackage{hyperref}
 \addbibresource{refs.bib}
 \begin{document}

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner
 from papercli.bibtex import escape, format_author, format_entry
 from papercli.models import Paper
+
+from conftest import Runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -5,14 +5,17 @@ Entry types: a paper with a venue is ``@inproceedings`` (conference-like venue) 
 ``primaryClass`` (biblatex: ``eprinttype``, ``eprintclass``); web articles, videos, repositories
 and the like are ``@misc`` (biblatex: ``@online``) with ``url`` and ``urldate``. Authors are
 ``Family, Given`` and organisations a single braced name. BibTeX mode writes ASCII only
-(``{\\L}ukasz``, ``K{\\"u}bler``, via pylatexenc); biblatex mode keeps UTF-8. Both escape
-``& % # _`` outside ``$...$`` math and brace acronyms in titles (``{BERT}``).
+(``{\\L}ukasz``, ``K{\\"u}bler``, via pylatexenc); biblatex mode keeps UTF-8 for accented
+Latin letters, and writes LaTeX commands for what pdflatex cannot typeset from UTF-8 (Greek,
+math symbols). Characters with no LaTeX form (CJK) become their ASCII skeleton or ``?``. Both
+escape ``& % # _`` outside ``$...$`` math and brace acronyms in titles (``{BERT}``).
 
 This module builds text; it does not read the library or write files.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -50,6 +53,12 @@ _SPECIAL = {
     "|": r"\textbar{}",
 }
 
+# Letters with accents, dashes, quotes: what pdflatex typesets from UTF-8 with its default
+# (OT1) fonts. Symbols such as © or ° would pull in TS1 fonts; they are written as commands.
+_PDFLATEX_UNSAFE = re.compile(
+    "[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f\u2013\u2014\u2018\u2019\u201c\u201d\u2026]+"
+)
+
 _CONFERENCE = re.compile(
     r"\b(?:conference|proceedings|proc\.|workshops?|symposium|congress|neurips|nips|icml|iclr|"
     r"acl|emnlp|naacl|eacl|aacl|coling|findings|cvpr|iccv|eccv|wacv|bmvc|aaai|ijcai|kdd|sigir|"
@@ -72,10 +81,19 @@ def _fallback(char: str) -> str:
 
 @lru_cache(maxsize=1)
 def _encoder() -> Callable[[str], str]:
-    from pylatexenc.latexencode import UnicodeToLatexEncoder
+    from pylatexenc.latexencode import (
+        RULE_DICT,
+        UnicodeToLatexConversionRule,
+        UnicodeToLatexEncoder,
+    )
 
+    # pylatexenc writes U+2217 as a plain "*"; \ast reads back as the same character.
+    # It logs each character it cannot convert; _fallback handles those, so say nothing.
+    logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+    ours = UnicodeToLatexConversionRule(RULE_DICT, {0x2217: r"\ensuremath{\ast}"})
     # braces-all gives {\L}ukasz and K{\"u}bler: BibTeX sorts and abbreviates them correctly.
     encoder = UnicodeToLatexEncoder(
+        conversion_rules=[ours, "defaults"],
         non_ascii_only=True,
         replacement_latex_protection="braces-all",
         unknown_char_policy=_fallback,
@@ -85,10 +103,17 @@ def _encoder() -> Callable[[str], str]:
 
 def _escape_text(text: str, biblatex: bool) -> str:
     """Escape a stretch of plain text (no math)."""
-    out = "".join(_SPECIAL.get(c, c) for c in text)
-    if biblatex or out.isascii():
+    # "--" would print as an en dash (a TeX ligature): "-{}-" keeps two hyphens.
+    out = "".join(_SPECIAL.get(c, c) for c in text).replace("--", "-{}-").replace("--", "-{}-")
+    if out.isascii():
         return out
-    return _encoder()(unicodedata.normalize("NFC", out))
+    out = unicodedata.normalize("NFC", out)
+    if not biblatex:
+        return _encoder()(out)
+    # biblatex keeps UTF-8 for what pdflatex's utf8 input encoding typesets out of the box
+    # (accented Latin letters, dashes, quotes); other symbols (Greek, math, CJK) still become
+    # LaTeX commands so the bibliography builds with pdflatex as well as with LuaLaTeX.
+    return _PDFLATEX_UNSAFE.sub(lambda m: _encoder()(m.group(0)), out)
 
 
 def _split_math(text: str) -> list[tuple[bool, str]]:

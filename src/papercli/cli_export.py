@@ -247,6 +247,69 @@ def export_json(
     _write_output(json.dumps(records, ensure_ascii=False, indent=2) + "\n", output)
 
 
+# ---------------------------------------------------------------------------------------------
+# import bibtex
+
+
+def import_bibtex_cmd(
+    files: Annotated[
+        list[Path], typer.Argument(help=".bib files (Zotero, Google Scholar, JabRef, arXiv).")
+    ],
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Import BibTeX entries: keys kept when free, LaTeX turned into Unicode, papers already in
+    the library merged (same arXiv id, DOI, URL or title), malformed entries reported and
+    skipped.
+
+    Example: papercli import bibtex zotero.bib --tag thesis --dry-run
+    """
+    from papercli.bibtex_in import import_bibtex
+
+    tags = list(dict.fromkeys(normalize_tag(t) for value in tag or [] for t in value.split(",")
+                              if t.strip()))  # fmt: skip
+    library = open_library()
+    report = import_bibtex(library, files, tags, dry_run=dry_run)
+    for remark in report.notes:
+        warn(remark)
+    if as_json:
+        from papercli.cli_common import print_json
+
+        print_json({
+            "added": [{"key": k, "from": w} for k, w in report.added],
+            "merged": [{"key": k, "from": w, "fields": f} for k, w, f in report.merged],
+            "rekeyed": [{"from": o, "to": n, "why": y} for o, n, y in report.rekeyed],
+            "skipped": [{"from": s.where, "why": s.why} for s in report.skipped],
+            "dry_run": dry_run,
+        })  # fmt: skip
+        return
+    from papercli.cli_common import echo
+
+    for key, where in report.added:
+        echo(f"added   {key} ({where})")
+    for key, where, fields in report.merged:
+        echo(f"merged  {key} ({where}): {', '.join(fields)}")
+    for old, new, why in report.rekeyed:
+        echo(f"key     {old} -> {new} ({why})")
+    for skip in report.skipped:
+        echo(f"skipped {skip.where}: {skip.why}")
+    would = "would be " if dry_run else ""
+    echo(
+        f"{len(report.added)} {would}added, {len(report.merged)} {would}merged, "
+        f"{len(report.skipped)} skipped"
+    )
+    if dry_run:
+        echo("dry run: nothing was written")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``export`` group to the app (and ``bibtex`` to the ``import`` group)."""
+    """Add the ``export`` group to the app, and ``bibtex`` to the ``import`` group."""
+    from papercli.cli_import import import_app
+
     app.add_typer(export_app, name="export")
+    import_app.command("bibtex")(handle_errors(import_bibtex_cmd))
