@@ -60,6 +60,7 @@ class DuplicateFinder:
     def __init__(self) -> None:
         self._by: dict[str, str] = {}
         self._ids: dict[str, tuple[str, str]] = {}  # key -> (arXiv base id, DOI)
+        self._types: dict[str, str] = {}
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> DuplicateFinder:
@@ -67,6 +68,7 @@ class DuplicateFinder:
         finder = cls()
         for row in rows:
             finder._register(row[0], row[7], row[8], row[9], row[2])
+            finder._types[row[0]] = row[1]
         return finder
 
     def _signatures(self, arxiv_id: str, doi: str, url: str, title: str) -> list[str]:
@@ -96,12 +98,14 @@ class DuplicateFinder:
 
     def add(self, paper: Paper) -> None:
         self._register(paper.key, paper.arxiv_id, paper.doi, paper.url, paper.title)
+        self._types.setdefault(paper.key, paper.type)
 
     def find(self, paper: Paper) -> str | None:
         """The key of a known record of the same paper, or None.
 
         An arXiv id or DOI that differs from the candidate's proves they are different papers,
-        so a title or URL match is not taken then.
+        so a title or URL match is not taken then; nor is a title match between two types
+        (a paper and a video explaining it).
         """
         mine = self._ident(paper.arxiv_id, paper.doi)
         for sig in self._signatures(paper.arxiv_id, paper.doi, paper.url, paper.title):
@@ -111,6 +115,14 @@ class DuplicateFinder:
             theirs = self._ids.get(key, ("", ""))
             if not sig.startswith(("arxiv:", "doi:")) and any(
                 a and b and a != b for a, b in zip(mine, theirs, strict=True)
+            ):
+                continue
+            # The same title on a paper and on a video about it names two things.
+            their_type = self._types.get(key, paper.type)
+            if (
+                sig.startswith("title:")
+                and "misc" not in (their_type, paper.type)
+                and (their_type != paper.type)
             ):
                 continue
             return key
@@ -159,8 +171,10 @@ def merge_into(existing: Paper, incoming: Paper) -> list[str]:
             have.add(text_key)
             if "notes" not in changed:
                 changed.append("notes")
-    # A field the incoming record supplies is no longer missing.
-    still = [f for f in existing.incomplete if not getattr(existing, f, None)]
+    # A field is no longer missing once a record that really has it was merged in.
+    still = [
+        f for f in existing.incomplete if f in incoming.incomplete or not getattr(incoming, f, None)
+    ]
     if still != existing.incomplete:
         existing.incomplete = still
         changed.append("incomplete")
