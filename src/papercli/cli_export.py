@@ -219,6 +219,45 @@ def export_bibtex(
 
 
 # ---------------------------------------------------------------------------------------------
+# export markdown
+
+
+@export_app.command("markdown")
+@handle_errors
+def export_markdown(
+    query: QueryArg = None,
+    tag: TagOpt = None,
+    status: StatusOpt = None,
+    kind: TypeOpt = None,
+    key: KeyOpt = None,
+    group_by: Annotated[
+        str, typer.Option("--group-by", "-g", help="tag, year, type or none.")
+    ] = "tag",
+    title: Annotated[str, typer.Option(help="The document's heading.")] = "Reading list",
+    output: OutOpt = None,
+) -> None:
+    """A Markdown reading list: contents, each paper linked with authors, year, venue and
+    tags, and its notes (quotes as blockquotes, with pages).
+
+    Example: papercli export markdown --tag peft --group-by year -o peft.md
+    """
+    from papercli.markdown_export import GROUPINGS, reading_list
+
+    if group_by not in GROUPINGS:
+        raise UsageError(f"invalid --group-by {group_by!r}: use one of {', '.join(GROUPINGS)}")
+    library = open_library()
+    report_problems_once(library)
+    selection = select_papers(library, query, tag, status, kind, key)
+    if selection.missing:
+        raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
+    if not selection.keys:
+        raise NotFoundError("no papers match: nothing to export")
+    skip = [normalize_tag(t) for t in tag or []]
+    text = reading_list(_load(library, selection), group_by, title, skip_tags=skip)
+    _write_output(text, output)
+
+
+# ---------------------------------------------------------------------------------------------
 # export json
 
 
