@@ -32,7 +32,13 @@ papercli search --author vaswani --json; papercli search "few-shot" -tag:vision
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command("search", help=SEARCH_HELP)(search_cmd)
+    # No short options, and unknown '-...' words kept as words: "-tag:vision" is a negated
+    # filter, not the options -t -a -g.
+    app.command(
+        "search",
+        help=SEARCH_HELP,
+        context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
+    )(search_cmd)
 
 
 @handle_errors
@@ -43,15 +49,13 @@ def search_cmd(
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option(
-            "--tag", "-t", help="Only papers with this tag (repeatable: all; a,b: either)."
-        ),
+        typer.Option("--tag", help="Only papers with this tag (repeatable: all; a,b: either)."),
     ] = None,
     not_tag: Annotated[
         list[str] | None, typer.Option("--not-tag", help="Leave out papers with this tag.")
     ] = None,
     author: Annotated[
-        list[str] | None, typer.Option("--author", "-a", help="Only papers by this author.")
+        list[str] | None, typer.Option("--author", help="Only papers by this author.")
     ] = None,
     year: Annotated[
         str | None, typer.Option(help="A year or range: 2021, 2019..2023, >=2020.")
@@ -64,7 +68,7 @@ def search_cmd(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", "-n", help="At most N results (default 20; 0 for all)."),
+        typer.Option("--limit", help="At most N results (default 20; 0 for all)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="A JSON list, best first (see docs/search.md).")

@@ -339,13 +339,15 @@ def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
             if handle.read(len(_MAGIC)) != _MAGIC:
                 return None
             (length,) = struct.unpack("<Q", handle.read(8))
+            if length > os.fstat(handle.fileno()).st_size:
+                return None
             header = pickle.loads(handle.read(length))
             if not isinstance(header, dict) or header.get("version") != INDEX_VERSION:
                 return None
             base = len(_MAGIC) + 8 + length
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError, struct.error, pickle.UnpicklingError, EOFError, TypeError,
-            AttributeError):  # fmt: skip
+            AttributeError, KeyError, MemoryError):  # fmt: skip
         return None
     view = memoryview(mapped)
     indexes = []
@@ -412,8 +414,8 @@ def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
         readable = all(len(s) > 1 for s in sig)
         if loaded is None or len(changed) > OVERLAY_MAX_SHARDS or not readable:
             indexes = [WordIndex.build(_papers_of_shards(library, everything), shard_of)]
-            header: dict[str, Any] = {"version": INDEX_VERSION, "root": root, "sig": sig, "base_sig": sig,
-                      "overlay_shards": frozenset()}  # fmt: skip
+            header: dict[str, Any] = {"version": INDEX_VERSION, "root": root, "sig": sig,
+                                      "base_sig": sig, "overlay_shards": frozenset()}  # fmt: skip
         else:
             header = dict(loaded[0], sig=sig, overlay_shards=frozenset(changed))
             overlay = WordIndex.build(_papers_of_shards(library, changed), shard_of)
@@ -658,8 +660,9 @@ def _rank(
     weights: list[float],
     need: int,
     allowed: set[int] | None,
-) -> list[tuple[float, int, int]]:
-    """(score 0-1, paper number, field) of the papers that can be among the best ``need``.
+) -> tuple[list[tuple[float, int, int]], bool]:
+    """(score 0-1, paper number, field) of the papers that can be among the best ``need``, and
+    whether other papers matched too.
 
     Short fields (title, authors, key, tags, venue) are scored for every paper that has them;
     the long ones (abstract, notes) only for papers that could still reach the top, unless too
@@ -706,8 +709,10 @@ def _rank(
     bounds.sort(reverse=True)
     heap: list[float] = []
     out: list[tuple[float, int, int]] = []
+    cut_short = False
     for bound, pid in bounds:
         if len(heap) >= need and bound < heap[0]:
+            cut_short = True
             break
         score, fld = exact(pid)
         out.append((score, pid, fld))
@@ -716,7 +721,7 @@ def _rank(
         elif score > heap[0]:
             heapq.heapreplace(heap, score)
     if len(heap) >= need and heap[0] >= outside:
-        return out
+        return out, cut_short or outside > 0
     # Too few strong short-field matches: score every posting.
     totals: dict[int, float] = {}
     for t, weight in enumerate(weights):
@@ -726,10 +731,12 @@ def _rank(
         for pid, value in scores.items():
             totals[pid] = totals.get(pid, 0.0) + weight * value
     found = [(v / total, pid) for pid, v in totals.items() if allowed is None or pid in allowed]
+    more = False
     if len(found) > need:
         cut = heapq.nlargest(need, (v for v, _ in found))[-1]
+        more = True
         found = [(v, pid) for v, pid in found if v >= cut]
-    return [(v, pid, exact(pid)[1]) for v, pid in found]
+    return [(v, pid, exact(pid)[1]) for v, pid in found], more
 
 
 def search(library: Library, query: Query, limit: int | None = 20) -> Result:
@@ -781,6 +788,7 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
     weights = [w if w > 0 else fallback for w in idf]
 
     scored: dict[str, tuple[float, int, int, int]] = {}  # key -> (score, field, index, pid)
+    more = False
     for n, index in enumerate(indexes):
         term_groups: list[list[Group]] = []
         for i in range(len(terms)):
@@ -789,7 +797,9 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
                 if 0 <= pair < len(terms) - 1:
                     groups += [g for t, q in joined[n][pair].items() for g in index.groups(t, q)]
             term_groups.append(groups)
-        for score, pid, fld in _rank(index, term_groups, weights, need, allowed[n]):
+        ranked_here, more_here = _rank(index, term_groups, weights, need, allowed[n])
+        more = more or more_here
+        for score, pid, fld in ranked_here:
             scored[index.keys[pid]] = (100 * score, fld, n, pid)
     for key, (n, pid, i) in direct.items():
         passing = allowed[n]
@@ -818,7 +828,7 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
     if query.phrases:
         hits = _with_phrases(library, hits, query.phrases)
     hits.sort(key=lambda h: (-h.score, not h.exact_title, -h.row[R_YEAR], h.key))
-    return Result(hits[:need], len(ranked) > need, frozenset(highlight))
+    return Result(hits[:need], more or len(hits) > need, frozenset(highlight))
 
 
 def _direct(indexes: list[WordIndex], terms: list[str]) -> dict[str, tuple[int, int, int]]:

@@ -1,0 +1,300 @@
+"""papercli search: matching, ranking, filters, output shapes, errors, and the derived index
+kept up to date as the library changes. Real libraries on disk, written as TOML files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, run_papercli
+
+PAPERS = {
+    "vaswani2017attention": """type = "paper"
+title = "Attention Is All You Need"
+authors = ["Vaswani, Ashish", "Shazeer, Noam"]
+year = 2017
+status = "read"
+tags = ["transformers", "nlp"]
+arxiv_id = "1706.03762"
+abstract = "The dominant sequence transduction models are based on recurrent networks."
+added = 2024-01-01T00:00:00Z
+""",
+    "hu2021lora": """type = "paper"
+title = "LoRA: Low-Rank Adaptation of Large Language Models"
+authors = ["Hu, Edward J.", "Shen, Yelong"]
+year = 2021
+tags = ["peft", "llm"]
+arxiv_id = "2106.09685"
+abstract = "We propose low-rank adaptation, which freezes the pretrained weights."
+added = 2024-01-02T00:00:00Z
+""",
+    "hoffmann2022training": """type = "paper"
+title = "Training Compute-Optimal Large Language Models"
+authors = ["Hoffmann, Jordan", "Borgeaud, Sebastian"]
+year = 2022
+tags = ["llm", "scaling"]
+abstract = "We train Chinchilla, a compute-optimal model. Chinchilla outperforms Gopher."
+added = 2024-01-03T00:00:00Z
+""",
+    "brown2020language": """type = "paper"
+title = "Language Models are Few-Shot Learners"
+authors = ["Brown, Tom"]
+year = 2020
+status = "reading"
+tags = ["llm"]
+added = 2024-01-04T00:00:00Z
+
+[[notes]]
+text = "GPT-3. Compare with the later chinchilla scaling results."
+""",
+    "dao2022flashattention": """type = "paper"
+title = "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"
+authors = ["Dao, Tri"]
+year = 2022
+tags = ["efficiency", "transformers"]
+added = 2024-01-05T00:00:00Z
+""",
+    "dosovitskiy2021image": """type = "paper"
+title = "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale"
+authors = ["Dosovitskiy, Alexey"]
+year = 2021
+tags = ["vision", "transformers"]
+added = 2024-01-06T00:00:00Z
+""",
+    "alammar2018illustrated": """type = "article"
+title = "The Illustrated Transformer"
+authors = ["Alammar, Jay"]
+year = 2018
+tags = ["transformers"]
+url = "https://jalammar.github.io/illustrated-transformer/"
+added = 2024-01-07T00:00:00Z
+""",
+}
+
+
+@pytest.fixture
+def lib(library: Path) -> Path:
+    for key, text in PAPERS.items():
+        (library / "papers" / f"{key}.toml").write_text(text)
+    return library
+
+
+def keys_of(cli: Runner, *args: str) -> list[str]:
+    result = cli("search", "--json", *args)
+    assert result.exit_code in (0, 1), result
+    return [hit["key"] for hit in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("atention all you need", "vaswani2017attention"),  # typo
+        ("lora", "hu2021lora"),  # acronym in the title
+        ("chinchilla", "hoffmann2022training"),  # nickname in the abstract
+        ("flashatention", "dao2022flashattention"),  # joined and misspelt
+        ("flash attention", "dao2022flashattention"),  # split
+        ("fewshot learners", "brown2020language"),  # joined
+        ("few shot", "brown2020language"),
+        ("vaswani", "vaswani2017attention"),  # author
+        ("hofmann", "hoffmann2022training"),  # author typo (one edit)
+        ("2106.09685", "hu2021lora"),  # arXiv id
+        ("arXiv:2106.09685", "hu2021lora"),
+        ("hu2021lora", "hu2021lora"),  # key
+        ("gpt-3", "brown2020language"),  # in a note only
+        ("image recognition", "dosovitskiy2021image"),
+    ],
+)
+def test_finds_the_paper_first(cli: Runner, lib: Path, query: str, first: str) -> None:
+    assert keys_of(cli, query)[0] == first
+
+
+def test_title_hit_outranks_note_hit(cli: Runner, lib: Path) -> None:
+    # "chinchilla" is in one paper's abstract (twice) and in another paper's note (once).
+    assert keys_of(cli, "chinchilla") == ["hoffmann2022training", "brown2020language"]
+
+
+def test_ties_go_to_the_exact_title_then_the_newer_paper(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "attention") == ["dao2022flashattention", "vaswani2017attention"]
+    assert keys_of(cli, "language models") == [
+        "hoffmann2022training", "hu2021lora", "brown2020language"
+    ]  # fmt: skip
+    (lib / "papers" / "subakan2021attention.toml").write_text(
+        'title = "Attention Is All You Need In Speech Separation"\nyear = 2021\n'
+    )
+    assert keys_of(cli, "attention is all you need")[:2] == [
+        "vaswani2017attention", "subakan2021attention"
+    ]  # fmt: skip
+
+
+def test_json_shape(cli: Runner, lib: Path) -> None:
+    result = cli("search", "--json", "lora")
+    assert result.exit_code == 0
+    hits = json.loads(result.stdout)
+    assert hits[0] == {
+        "key": "hu2021lora",
+        "type": "paper",
+        "title": "LoRA: Low-Rank Adaptation of Large Language Models",
+        "authors": ["Edward J. Hu", "Yelong Shen"],
+        "year": 2021,
+        "date": None,
+        "arxiv_id": "2106.09685",
+        "doi": None,
+        "url": "https://arxiv.org/abs/2106.09685",
+        "venue": None,
+        "tags": ["peft", "llm"],
+        "status": "unread",
+        "added": "2024-01-02T00:00:00Z",
+        "score": hits[0]["score"],
+        "matched": "title",
+    }
+    assert 0 < hits[0]["score"] <= 100
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
+def test_matched_field(cli: Runner, lib: Path) -> None:
+    hits = json.loads(cli("search", "--json", "chinchilla").stdout)
+    assert [h["matched"] for h in hits] == ["abstract", "notes"]
+    hits = json.loads(cli("search", "--json", "shazeer").stdout)
+    assert hits[0]["matched"] == "authors"
+
+
+def test_nothing_found(cli: Runner, lib: Path) -> None:
+    result = cli("search", "zzyzx quux")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert (
+        result.stderr
+        == "papercli: nothing matches 'zzyzx quux': try fewer words, or 'papercli list'\n"
+    )
+    result = cli("search", "--json", "zzyzx")
+    assert result.exit_code == 1
+    assert result.stdout == "[]\n"
+
+
+def test_inline_filters(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "language tag:peft") == ["hu2021lora"]
+    assert set(keys_of(cli, "tag:peft,scaling")) == {"hu2021lora", "hoffmann2022training"}
+    assert keys_of(cli, "tag:llm tag:scaling") == ["hoffmann2022training"]
+    assert "dosovitskiy2021image" not in keys_of(cli, "transformers -tag:vision")
+    assert set(keys_of(cli, "transformers -tag:vision")) >= {"vaswani2017attention"}
+    assert set(keys_of(cli, "year:2021..2022")) == {
+        "hu2021lora", "hoffmann2022training", "dao2022flashattention", "dosovitskiy2021image"
+    }  # fmt: skip
+    assert set(keys_of(cli, "year:>=2022")) == {"hoffmann2022training", "dao2022flashattention"}
+    assert keys_of(cli, "year:<2018") == ["vaswani2017attention"]
+    assert keys_of(cli, "status:reading") == ["brown2020language"]
+    assert keys_of(cli, "type:article") == ["alammar2018illustrated"]
+    assert keys_of(cli, "author:hu") == ["hu2021lora"]
+    assert keys_of(cli, "-status:unread -type:article") == [
+        "brown2020language", "vaswani2017attention"
+    ]  # fmt: skip
+
+
+def test_option_filters(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "--tag", "llm", "--not-tag", "peft", "--year", "2022") == [
+        "hoffmann2022training"
+    ]
+    assert keys_of(cli, "--author", "Edward Hu") == ["hu2021lora"]
+    assert keys_of(cli, "--type", "article", "--status", "unread") == ["alammar2018illustrated"]
+
+
+def test_filters_only_is_a_list_newest_first(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "--tag", "transformers") == [
+        "alammar2018illustrated", "dosovitskiy2021image", "dao2022flashattention",
+        "vaswani2017attention",
+    ]  # fmt: skip
+    assert keys_of(cli, "--tag", "transformers", "--limit", "2") == [
+        "alammar2018illustrated", "dosovitskiy2021image"
+    ]  # fmt: skip
+
+
+def test_phrase(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, '"low-rank adaptation"') == ["hu2021lora"]
+    assert keys_of(cli, '"freezes the pretrained"') == ["hu2021lora"]  # abstract only
+    assert keys_of(cli, '"adaptation low-rank"') == []
+
+
+YEARS = "use 2021, 2019..2023, 2019.., ..2023, >=2020 or <2018"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["year:2023..2019"], "invalid year range '2023..2019': the first year is after the last"),
+        (["year:soon"], f"invalid year range 'soon': {YEARS}"),
+        (["--year", "20x"], f"invalid year range '20x': {YEARS}"),
+        (["colour:red"], "unknown filter 'colour:': use tag:, author:, year:, status:, type: "
+                         "(quote a phrase that contains a colon)"),
+        (["status:done"], "invalid status 'done': use one of unread, reading, read"),
+        (["type:blog"], "invalid type 'blog': use one of paper, article, book, video, repo, "
+                        "course, website, dataset, thesis, misc"),
+        ([], "give words to search for or a filter: see 'papercli search --help'"),
+        (["lora", "--limit", "-1"], "--limit must be 0 (no limit) or more"),
+    ],
+)  # fmt: skip
+def test_bad_queries_are_usage_errors(
+    cli: Runner, lib: Path, args: list[str], message: str
+) -> None:
+    result = cli("search", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"papercli: error: {message}\n"
+    assert result.stdout == ""
+
+
+def test_plain_output(cli: Runner, lib: Path) -> None:
+    result = cli("search", "lora")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["KEY", "YEAR", "SCORE", "MATCHED", "AUTHORS", "TITLE"]
+    assert lines[1].split()[:4] == ["hu2021lora", "2021", lines[1].split()[2], "title"]
+    assert lines[1].endswith("LoRA: Low-Rank Adaptation of Large Language Models")
+
+
+def test_limit_says_there_is_more(cli: Runner, lib: Path) -> None:
+    result = cli("search", "transformers", "--limit", "1")
+    assert len(result.stdout.splitlines()) == 2
+    assert result.stderr == "papercli: showing the best 1: use --limit N for more (0: all)\n"
+
+
+def test_index_follows_changes(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "mamba") == []
+    (lib / "papers" / "gu2023mamba.toml").write_text(
+        'title = "Mamba: Linear-Time Sequence Modeling with Selective State Spaces"\nyear = 2023\n'
+    )
+    assert keys_of(cli, "mamba") == ["gu2023mamba"]
+    assert cli("tag", "gu2023mamba", "ssm").exit_code == 0
+    assert keys_of(cli, "mamba tag:ssm") == ["gu2023mamba"]
+    assert cli("rm", "hu2021lora", "--yes").exit_code == 0
+    assert keys_of(cli, "lora") == []
+    assert keys_of(cli, "2106.09685") == []
+    # many changes at once rebuild the whole index
+    for i in range(40):
+        (lib / "papers" / f"extra{i}.toml").write_text(f'title = "Extra paper number {i} zebra"\n')
+    assert len(keys_of(cli, "zebra", "--limit", "0")) == 40
+    assert keys_of(cli, "mamba") == ["gu2023mamba"]
+
+
+def test_damaged_index_is_rebuilt(cli: Runner, lib: Path) -> None:
+    assert keys_of(cli, "lora") == ["hu2021lora"]
+    caches = list(Path(os.environ["PAPERCLI_CACHE_DIR"]).glob("*/search.idx"))
+    assert len(caches) == 1
+    caches[0].write_bytes(b"PCSEARCH garbage")
+    assert keys_of(cli, "lora") == ["hu2021lora"]
+
+
+def test_help_documents_the_syntax(cli: Runner) -> None:
+    result = cli("search", "--help")
+    assert result.exit_code == 0
+    for part in ("tag:peft", "-tag:vision", "author:hu", "year:2019..2023", "year:>=2020",
+                 "status:unread", "exact phrase", "--not-tag", "--json"):  # fmt: skip
+        assert part in result.stdout
+
+
+def test_real_process_plain_output(lib: Path) -> None:
+    result = run_papercli("search", "chinchilla", env={"PAPERCLI_LIBRARY": str(lib)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("hoffmann2022training  2022")
+    assert "\x1b[" not in result.stdout  # no colour codes when not on a terminal
