@@ -295,8 +295,12 @@ class Index:
 # Low-level file operations
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers and crashes see the old or the new content."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers and crashes see the old or the new content.
+
+    ``durable`` fsyncs the data before the rename (the library's files); the cache, which can
+    always be rebuilt, skips it. ``sync_dir`` fsyncs the directory after the rename; a caller
+    writing many files does that once at the end."""
     import tempfile
 
     directory = path.parent
@@ -305,13 +309,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(directory)
+    if durable and sync_dir:
+        _fsync_dir(directory)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -421,7 +427,8 @@ class Library:
             for file_name, data in papers:
                 key = file_name.removesuffix(".toml")
                 validate_key(key)
-                atomic_write(root / PAPERS_DIR / f"{key}.toml", data)
+                atomic_write(root / PAPERS_DIR / f"{key}.toml", data, sync_dir=False)
+            _fsync_dir(root / PAPERS_DIR)
             settings = {"format": FORMAT_VERSION, "name": name or root.name}
             # Written last: a library without library.toml is not a library, so a crash
             # midway leaves something 'init' can be re-run on after clearing it.
@@ -707,14 +714,18 @@ class Library:
                         papers.pop(key, None)
                     else:
                         papers[key] = paper
-                atomic_write(self._shard_path(shard), _pickle().dumps(papers, protocol=5))
+                atomic_write(
+                    self._shard_path(shard), _pickle().dumps(papers, protocol=5), durable=False
+                )
                 tokens[shard] = (tokens[shard] + 1) % (1 << 62)
             if full_rebuild:
                 for shard in range(SHARDS):
                     if shard not in dirty:
-                        atomic_write(self._shard_path(shard), _pickle().dumps({}, protocol=5))
+                        atomic_write(
+                            self._shard_path(shard), _pickle().dumps({}, protocol=5), durable=False
+                        )
             data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
-            atomic_write(self.cache_dir / "index.bin", data)
+            atomic_write(self.cache_dir / "index.bin", data, durable=False)
         except OSError:
             pass
 
