@@ -174,7 +174,10 @@ def test_whole_library_sorted_by_key_and_deterministic(filled: Path, cli: Runner
 def test_filters_and_query(filled: Path, cli: Runner) -> None:
     r = cli("export", "bibtex", "--tag", "llm", "--type", "paper", "gpt")
     keys = [line for line in r.stdout.splitlines() if line.startswith("@")]
-    assert keys == ["@misc{openai2023gpt4,"]
+    # QUERY is a 'papercli search' query: hu2021lora matches through its note about GPT-3.
+    assert keys == ["@misc{hu2021lora,", "@misc{openai2023gpt4,"]
+    r = cli("export", "bibtex", "tag:peft")  # search's inline filters work too
+    assert [line for line in r.stdout.splitlines() if line.startswith("@")] == ["@misc{hu2021lora,"]
     r = cli("export", "bibtex", "--tag", "nlp", "--tag", "transformers", "--status", "read")
     assert [line for line in r.stdout.splitlines() if line.startswith("@")] == [
         "@inproceedings{vaswani2017attention,"

@@ -26,7 +26,7 @@ export_app = typer.Typer(
 
 QueryArg = Annotated[
     str | None,
-    typer.Argument(help="Words that must all appear (title, authors, key, venue, tags)."),
+    typer.Argument(help="A search, as in 'papercli search' (words, tag:, author:, year:)."),
 ]
 TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", "-t", help="Only papers with this tag (repeatable).")
@@ -52,29 +52,6 @@ class Selection:
     keys: list[str]
     missing: list[str] = field(default_factory=list)
     explicit_order: bool = False
-
-
-def _folded(text: str) -> str:
-    from papercli.keys import ascii_fold
-
-    return ascii_fold(text).lower()
-
-
-def _matches_query(row: Summary, words: list[str]) -> bool:
-    haystack = _folded(
-        " ".join(
-            (
-                row.key,
-                row.title,
-                " ".join(row.authors),
-                row.venue,
-                " ".join(row.tags),
-                row.arxiv_id,
-                str(row.year or ""),
-            )
-        )  # fmt: skip
-    )
-    return all(word in haystack for word in words)
 
 
 def select_papers(
@@ -122,7 +99,13 @@ def select_papers(
         validate_status(status)
     if kind:
         validate_type(kind)
-    words = _folded(query).split() if query else []
+    matching: set[str] | None = None
+    if query and query.strip():
+        # The same QUERY syntax and matching as 'papercli search' (inline filters included).
+        from papercli.search import parse_query, search
+
+        found_hits = search(library, parse_query(query), limit=None).hits
+        matching = {hit.key for hit in found_hits}
     chosen = []
     for key in candidates:
         row = Summary._make(rows[key])
@@ -132,7 +115,7 @@ def select_papers(
             continue
         if kind and row.type != kind:
             continue
-        if words and not _matches_query(row, words):
+        if matching is not None and key not in matching:
             continue
         chosen.append(key)
     return Selection(chosen, list(dict.fromkeys(missing)), explicit_order=bool(cited))
