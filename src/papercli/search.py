@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 FIELDS = ("title", "authors", "key", "tags", "venue", "abstract", "notes", "title")
 WEIGHTS = (1.0, 0.95, 0.75, 0.8, 0.6, 0.5, 0.5, 0.9)
 ARXIV_FIELD = 99  # a direct arXiv id hit (not a field of the word index)
+UNKNOWN_FIELD = -2  # not worked out yet (see _rank)
 TEXT_FIELDS = (5, 6)  # long text: repeats count a little more, stopwords are skipped
 TF_WEIGHTS = (0.7, 0.85, 1.0)  # a word once, twice, three or more times in an abstract or notes
 
@@ -286,7 +287,9 @@ class WordIndex:
             found[i] = 1.0
         if prefix and len(term) >= 3 and not term.isdigit():
             end = bisect_left(vocab, term + "\x7f", i)
-            longer = [t for t in range(i, end) if t not in found]
+            # A long word is rarely typed in part: only its plural counts as a prefix match.
+            longer = [t for t in range(i, end) if t not in found and (
+                len(term) <= 7 or vocab[t][len(term):] in ("s", "es"))]  # fmt: skip
             if len(longer) > 40:
                 longer = sorted(longer, key=lambda t: len(vocab[t]))[:40]
             for t in longer:
@@ -660,9 +663,10 @@ def _rank(
     weights: list[float],
     need: int,
     allowed: set[int] | None,
-) -> tuple[list[tuple[float, int, int]], bool]:
-    """(score 0-1, paper number, field) of the papers that can be among the best ``need``, and
-    whether other papers matched too.
+) -> tuple[list[tuple[float, int, int]], bool, Callable[[int], int]]:
+    """(score 0-1, paper number, field) of the papers that can be among the best ``need``,
+    whether other papers matched too, and how to find a paper's best field when the list says
+    ``UNKNOWN_FIELD``.
 
     Short fields (title, authors, key, tags, venue) are scored for every paper that has them;
     the long ones (abstract, notes) only for papers that could still reach the top, unless too
@@ -697,31 +701,41 @@ def _rank(
                 best, best_field = weight * value, fld
         return score / total, best_field
 
-    candidates: set[int] = set().union(*short)
-    if allowed is not None:
-        candidates &= allowed
-    bounds = []
-    for pid in candidates:
-        bound = sum(
-            w * max(s.get(pid, 0.0), c) for w, s, c in zip(weights, short, ceilings, strict=True)
-        )
-        bounds.append((bound / total, pid))
+    # Upper bounds; a bound is the exact score when no long field can beat a short one.
+    bounds: list[tuple[float, bool, int]] = []
+    if len(weights) == 1:
+        first, ceiling = short[0], ceilings[0]
+        for pid, value in first.items():
+            if allowed is None or pid in allowed:
+                bounds.append((value if value >= ceiling else ceiling, value >= ceiling, pid))
+    else:
+        candidates: set[int] = set().union(*short)
+        if allowed is not None:
+            candidates &= allowed
+        for pid in candidates:
+            bound, certain = 0.0, True
+            for w, scores, ceiling in zip(weights, short, ceilings, strict=True):
+                value = scores.get(pid, 0.0)
+                if value < ceiling:
+                    value, certain = ceiling, False
+                bound += w * value
+            bounds.append((bound / total, certain, pid))
     bounds.sort(reverse=True)
     heap: list[float] = []
     out: list[tuple[float, int, int]] = []
     cut_short = False
-    for bound, pid in bounds:
+    for bound, certain, pid in bounds:
         if len(heap) >= need and bound < heap[0]:
             cut_short = True
             break
-        score, fld = exact(pid)
+        score, fld = (bound, UNKNOWN_FIELD) if certain else exact(pid)
         out.append((score, pid, fld))
         if len(heap) < need:
             heapq.heappush(heap, score)
         elif score > heap[0]:
             heapq.heapreplace(heap, score)
     if len(heap) >= need and heap[0] >= outside:
-        return out, cut_short or outside > 0
+        return out, cut_short or outside > 0, lambda pid: exact(pid)[1]
     # Too few strong short-field matches: score every posting.
     totals: dict[int, float] = {}
     for t, weight in enumerate(weights):
@@ -736,7 +750,7 @@ def _rank(
         cut = heapq.nlargest(need, (v for v, _ in found))[-1]
         more = True
         found = [(v, pid) for v, pid in found if v >= cut]
-    return [(v, pid, exact(pid)[1]) for v, pid in found], more
+    return [(v, pid, UNKNOWN_FIELD) for v, pid in found], more, lambda pid: exact(pid)[1]
 
 
 def search(library: Library, query: Query, limit: int | None = 20) -> Result:
@@ -789,6 +803,7 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
 
     scored: dict[str, tuple[float, int, int, int]] = {}  # key -> (score, field, index, pid)
     more = False
+    field_finders: list[Callable[[int], int]] = []
     for n, index in enumerate(indexes):
         term_groups: list[list[Group]] = []
         for i in range(len(terms)):
@@ -797,8 +812,9 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
                 if 0 <= pair < len(terms) - 1:
                     groups += [g for t, q in joined[n][pair].items() for g in index.groups(t, q)]
             term_groups.append(groups)
-        ranked_here, more_here = _rank(index, term_groups, weights, need, allowed[n])
+        ranked_here, more_here, finder = _rank(index, term_groups, weights, need, allowed[n])
         more = more or more_here
+        field_finders.append(finder)
         for score, pid, fld in ranked_here:
             scored[index.keys[pid]] = (100 * score, fld, n, pid)
     for key, (n, pid, i) in direct.items():
@@ -818,6 +834,8 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
     wanted = " ".join(words(query.text))
     hits: list[Hit] = []
     for score, key, fld, n, pid in ranked[: need + 30]:
+        if fld == UNKNOWN_FIELD:
+            fld = field_finders[n](pid)
         row = indexes[n].row(pid)
         title = " ".join(words(row[R_TITLE]))
         similarity = fuzz.token_set_ratio(wanted, title)
