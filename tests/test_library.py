@@ -12,11 +12,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import Runner, run_papercli
 
 from papercli.errors import LibraryError, MalformedFileError, UsageError
 from papercli.library import Library, dump_paper
 from papercli.models import Note, Paper, parse_author, validate_key
+
+from conftest import Runner, run_papercli
 
 
 def add(cli: Runner, title: str, *extra: str) -> str:
@@ -236,7 +237,8 @@ def test_large_library_mode_sees_renames_at_once_and_in_place_edits_within_a_min
     tmp_path: Path, cli: Runner, library: Path
 ) -> None:
     """Above PAPERCLI_FULL_STAT_LIMIT files, unchanged names and inodes keep their cached
-    stat; in-place rewrites are found by the periodic full check."""
+    stat while the directory is unchanged; in-place rewrites are found by the full check that
+    a directory change or a minute triggers."""
     for i in range(3):
         add(cli, f"Paper number {i} about something", "--year", "2020")
     env = {"PAPERCLI_FULL_STAT_LIMIT": "1"}
@@ -244,11 +246,21 @@ def test_large_library_mode_sees_renames_at_once_and_in_place_edits_within_a_min
     # A rename-based change (what git and papercli do) is seen on the next command.
     (library / "papers" / "fresh2021file.toml").write_text('title = "Fresh from git"\n')
     assert "Fresh from git" in run_papercli("list", env=env).stdout
-    # An in-place rewrite keeps the inode: seen once the last full check is old enough.
+    # An in-place rewrite keeps the inode and the directory: seen once the last full check is
+    # a minute old.
     path = library / "papers" / "fresh2021file.toml"
     with open(path, "r+") as handle:
         handle.write('title = "Edited in place, longer"\n')
     stamps = list(Path(os.environ["PAPERCLI_CACHE_DIR"]).rglob("verified"))
     assert len(stamps) == 1
+    assert "Edited in place" not in run_papercli("list", env=env).stdout  # the documented lag
     os.utime(stamps[0], (time.time() - 120, time.time() - 120))
     assert "Edited in place, longer" in run_papercli("list", env=env).stdout
+    # An editor that leaves a swap or lock file beside the file changes the directory: the
+    # next command checks every file.
+    with open(path, "r+") as handle:
+        handle.write('title = "Edited with a swap file"\n')
+    swap = library / "papers" / ".fresh2021file.toml.swp"
+    swap.write_text("x")
+    swap.unlink()
+    assert "Edited with a swap file" in run_papercli("list", env=env).stdout
