@@ -54,9 +54,14 @@ def base_key(authors: list[str], year: int | None, title: str) -> str:
     if authors:
         first = authors[0]
         surname = family_name(first) if is_person(first) else first
-        words = _words(surname)
-        # "van Beethoven" -> "beethoven"; an organisation keeps its first word ("google").
-        name = (words[-1] if is_person(first) else words[0]) if words else ""
+        if is_person(first):
+            # Lower-case particles go ("van Beethoven" -> "beethoven"); the rest of the family
+            # name is kept whole ("Ben-David" -> "bendavid", "García Márquez" -> "garciamarquez").
+            parts = [w for w in surname.split() if not w[:1].islower()] or surname.split()[-1:]
+            name = "".join(_words(" ".join(parts)))
+        else:
+            words = _words(surname)  # an organisation keeps its first word ("google")
+            name = words[0] if words else ""
     word = first_significant_word(title)
     key = f"{name}{year or ''}{word}"[:60]
     return key or "paper"

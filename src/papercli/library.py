@@ -643,12 +643,13 @@ class Library:
             return None
         return data
 
-    def _shard_path(self, shard: int) -> Path:
+    def shard_path(self, shard: int) -> Path:
+        """The cache file holding shard ``shard``'s full papers (derived caches key on it)."""
         return self.cache_dir / "shards" / f"{shard:02d}.pickle"
 
     def _load_shard(self, shard: int) -> dict[str, Paper] | None:
         try:
-            with open(self._shard_path(shard), "rb") as handle:
+            with open(self.shard_path(shard), "rb") as handle:
                 data = _pickle().loads(handle.read())
         except (OSError, _pickle().UnpicklingError, EOFError, AttributeError, ValueError):
             return None
@@ -726,14 +727,14 @@ class Library:
                     else:
                         papers[key] = paper
                 atomic_write(
-                    self._shard_path(shard), _pickle().dumps(papers, protocol=5), durable=False
+                    self.shard_path(shard), _pickle().dumps(papers, protocol=5), durable=False
                 )
                 tokens[shard] = (tokens[shard] + 1) % (1 << 62)
             if full_rebuild:
                 for shard in range(SHARDS):
                     if shard not in dirty:
                         atomic_write(
-                            self._shard_path(shard), _pickle().dumps({}, protocol=5), durable=False
+                            self.shard_path(shard), _pickle().dumps({}, protocol=5), durable=False
                         )
             data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
             atomic_write(self.cache_dir / "index.bin", data, durable=False)

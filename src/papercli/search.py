@@ -333,7 +333,7 @@ def _save(path: Any, header: dict[str, Any], indexes: list[WordIndex]) -> None:
     head = pickle.dumps(header, protocol=5)
     pad = (-(len(_MAGIC) + 8 + len(head))) % 8
     data = b"".join([_MAGIC, struct.pack("<Q", len(head) + pad), head, b"\0" * pad, *blobs])
-    atomic_write(path, data)
+    atomic_write(path, data, durable=False)
 
 
 def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
@@ -377,7 +377,7 @@ def _shard_sig(library: Library) -> list[Any]:
     sig: list[Any] = []
     for shard, token in enumerate(library.index().shard_tokens):
         try:
-            st = os.stat(library._shard_path(shard))
+            st = os.stat(library.shard_path(shard))
             sig.append((token, st.st_ino, st.st_mtime_ns, st.st_size))
         except OSError:
             sig.append((token,))

@@ -1,0 +1,45 @@
+"""Scholar-style citation keys: surname + year + first significant title word, ASCII, unique."""
+
+from __future__ import annotations
+
+import pytest
+
+from papercli.keys import base_key, make_key
+from papercli.models import parse_author
+
+
+@pytest.mark.parametrize(
+    ("author", "year", "title", "key"),
+    [
+        ("Ashish Vaswani", 2017, "Attention Is All You Need", "vaswani2017attention"),
+        ("Edward J. Hu", 2021, "LoRA: Low-Rank Adaptation of Large Language Models", "hu2021lora"),
+        (
+            "Rishi Bommasani",
+            2021,
+            "On the Opportunities and Risks of Foundation Models",
+            "bommasani2021opportunities",
+        ),
+        ("Tom B. Brown", 2020, "Language Models are Few-Shot Learners", "brown2020language"),
+        ("Łukasz Kaiser", 2017, "One Model To Learn Them All", "kaiser2017one"),
+        ("Sandra Kübler", 2009, "Dependency Parsing", "kubler2009dependency"),
+        ("Ludwig van Beethoven", 1808, "The Fifth", "beethoven1808fifth"),
+        (
+            "Shai Ben-David",
+            2010,
+            "A theory of learning from different domains",
+            "bendavid2010theory",
+        ),
+        ("{Google Brain}", 2023, "What's in a name?", "google2023whats"),
+    ],
+)
+def test_scholar_style(author: str, year: int, title: str, key: str) -> None:
+    assert base_key([parse_author(author)], year, title) == key
+
+
+def test_missing_parts_and_clashes() -> None:
+    assert base_key([], None, "") == "paper"
+    assert base_key([], 2020, "The Pile") == "2020pile"
+    taken = {"hu2021lora", "hu2021loraa"}
+    assert make_key([parse_author("Edward Hu")], 2021, "LoRA", taken) == "hu2021lorab"
+    many = {"x2020y"} | {f"x2020y{chr(97 + i)}" for i in range(26)}
+    assert make_key(["x"], 2020, "y", many) == "x2020yaa"
