@@ -71,6 +71,17 @@ def library(tmp_path: Path, cli: Runner, monkeypatch: pytest.MonkeyPatch) -> Pat
     return path
 
 
+@pytest.fixture
+def filled(library: Path) -> Path:
+    """The varied test library (tests/fixtures/bib/library: non-ASCII names, organisations,
+    acronyms, venues, web entries) copied into an empty library."""
+    import shutil
+
+    for path in sorted((ROOT / "tests" / "fixtures" / "bib" / "library").glob("*.toml")):
+        shutil.copy(path, library / "papers" / path.name)
+    return library
+
+
 def run_papercli(
     *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:

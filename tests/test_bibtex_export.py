@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from papercli.models import Paper
 from conftest import Runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def filled(library: Path) -> Path:
-    """The varied test library (tests/fixtures/bib/library) copied into an empty library."""
-    for path in sorted((FIXTURES / "bib" / "library").glob("*.toml")):
-        shutil.copy(path, library / "papers" / path.name)
-    return library
 
 
 def test_arxiv_preprint_entry_exact(filled: Path, cli: Runner) -> None:

@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import Runner
 
 from papercli.library import Library
+
+from conftest import Runner
 
 
 def make_big_paper(cli: Runner, library: Path) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,6 @@ from markdown_it import MarkdownIt
 from conftest import Runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def filled(library: Path) -> Path:
-    for path in sorted((FIXTURES / "bib" / "library").glob("*.toml")):
-        shutil.copy(path, library / "papers" / path.name)
-    return library
 
 
 def test_reading_list_exact(filled: Path, cli: Runner) -> None:

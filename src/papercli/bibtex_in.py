@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from papercli.arxiv_ids import find_arxiv_ids, parse_arxiv_id
-from papercli.errors import UsageError
+from papercli.documents import read_document
 from papercli.library import Library
 from papercli.models import KEY_RE, Paper
 
@@ -283,22 +283,6 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
 
 
-def read_bib(path: Path) -> tuple[str, str]:
-    """The text of a .bib file and a remark ('' or how it was decoded)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory: name a .bib file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), f"{path}: not UTF-8, read as Windows-1252"
-
-
 def import_bibtex(
     library: Library, paths: list[Path], tags: list[str], dry_run: bool = False
 ) -> ImportReport:
@@ -309,7 +293,7 @@ def import_bibtex(
     report = ImportReport()
     texts = []
     for path in paths:  # every file is read before anything is written
-        text, remark = read_bib(path)
+        text, remark = read_document(path)
         if remark:
             report.notes.append(remark)
         texts.append((path, text))

@@ -7,7 +7,6 @@ modules may add commands to ``import_app`` (``import bibtex``).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from papercli.cli_common import echo, handle_errors, open_library, print_json
+from papercli.documents import read_document
 from papercli.errors import UsageError
 from papercli.models import normalize_tag
 
@@ -49,25 +49,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="The report as JSON.")]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="List every entry added, merged or skipped.")
 ]
-
-
-def _read(path: Path) -> str:
-    """A document's text; bytes that are not UTF-8 are read as cp1252 (then repaired)."""
-    if str(path) == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UsageError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise UsageError(f"{path} is a directory: name a file") from None
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def _document_name(path: Path) -> str:
@@ -144,7 +125,7 @@ def import_markdown_cmd(
     tags = _tags(tag)
     documents: list[tuple[str, str]] = []
     for path in files:
-        text = _read(path)
+        text, _ = read_document(path)
         if field:
             text = markdown_from_json(text, field, str(path))
         documents.append((_document_name(path), text))
@@ -173,7 +154,7 @@ def import_notes_cmd(
     from papercli.import_notes import import_notes
 
     tags = _tags(tag)
-    text = _read(file)
+    text, _ = read_document(file)
     name = _document_name(file)
     _run(
         lambda plan: import_notes(plan, text, name, separator.strip(), tags),
