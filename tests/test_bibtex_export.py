@@ -230,3 +230,21 @@ def test_bad_inputs_exit_codes(filled: Path, cli: Runner, tmp_path: Path) -> Non
     r = cli("export", "bibtex", "-k", "nosuch")
     assert r.exit_code == 1
     assert r.stderr.startswith("papercli: error: not in the library: nosuch;")
+
+
+@pytest.mark.parametrize("command", ["json", "bibtex", "markdown"])
+def test_key_of_a_malformed_file_is_one_line_exit_4(
+    filled: Path, cli: Runner, command: str
+) -> None:
+    (filled / "papers" / "broken2020paper.toml").write_text('title = "unclosed\n')
+    (filled / "papers" / "folder2020paper.toml").mkdir()
+    r = cli("export", command, "--key", "broken2020paper")
+    assert r.exit_code == 4, r
+    assert r.stdout == ""
+    last = r.stderr.splitlines()[-1]
+    assert last.startswith(f"papercli: error: {filled}/papers/broken2020paper.toml:1:")
+    r = cli("export", command, "--key", "folder2020paper")
+    assert r.exit_code == 4, r
+    assert r.stderr.splitlines()[-1] == (
+        f"papercli: error: {filled}/papers/folder2020paper.toml: cannot read (Is a directory)"
+    )

@@ -85,9 +85,15 @@ def select_papers(
                 missing.append(key)
     for ref in keys or []:
         try:
-            named.append(library.resolve(ref))
+            key = library.resolve(ref)
         except NotFoundError:
             missing.append(ref)
+            continue
+        if key not in rows:
+            # The file exists but the index skipped it: reading it names the problem.
+            library.read(key)
+            raise LibraryError(f"{library.shown(key)} changed while exporting: try again")
+        named.append(key)
     explicit = bool(cited or keys) and not everything
     if explicit:
         # A draft's citation order is kept; keys named with --key alone are sorted.
