@@ -248,3 +248,74 @@ def test_key_of_a_malformed_file_is_one_line_exit_4(
     assert r.stderr.splitlines()[-1] == (
         f"papercli: error: {filled}/papers/folder2020paper.toml: cannot read (Is a directory)"
     )
+
+
+def test_cited_paths_that_are_not_drafts(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    long = "x" * 300
+    r = cli("export", "bibtex", "--cited", f"{long}.tex")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"papercli: error: --cited {long}.tex: File name too long\n"
+    r = cli("export", "bibtex", "--cited", str(tmp_path))
+    assert (r.exit_code, r.stderr) == (
+        2, f"papercli: error: --cited {tmp_path} is a directory: name a .tex or .aux file\n"
+    )  # fmt: skip
+    r = cli("export", "bibtex", "--cited", "/dev/null")
+    assert (r.exit_code, r.stderr) == (
+        2, "papercli: error: --cited /dev/null is not a regular file: name a .tex or .aux file\n"
+    )  # fmt: skip
+    draft = tmp_path / "draft.tex"
+    draft.write_text(f"\\input{{{long}}}\n\\cite{{hu2021lora}}\n")
+    r = cli("export", "bibtex", "--cited", str(draft))
+    assert r.exit_code == 0, r
+    assert r.stdout.startswith("@misc{hu2021lora,\n")
+    assert r.stderr == (
+        f"papercli: cannot read {tmp_path}/{long} (pulled in by \\input or \\include): skipped\n"
+    )
+
+
+def test_output_name_too_long_is_exit_2(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / f"{'x' * 300}.bib"
+    r = cli("export", "bibtex", "-k", "hu2021lora", "-o", str(out))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"papercli: error: -o {out}: File name too long\n"
+
+
+def test_output_through_a_symlink_keeps_the_link(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    real = tmp_path / "real" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "refs.bib"
+    link.symlink_to(real)
+    r = cli("export", "bibtex", "-k", "hu2021lora", "-o", str(link))
+    assert r.exit_code == 0, r
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("@misc{hu2021lora,\n")
+    dangling = tmp_path / "new.bib"
+    dangling.symlink_to(tmp_path / "real" / "new.bib")
+    r = cli("export", "json", "-k", "hu2021lora", "-o", str(dangling))
+    assert r.exit_code == 0, r
+    assert dangling.is_symlink()
+    assert (tmp_path / "real" / "new.bib").read_text().startswith("[\n  {\n")
+
+
+def test_output_to_a_fifo_writes_into_it(filled: Path, cli: Runner, tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with fifo.open("rb") as handle:
+            received.append(handle.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    r = cli("export", "bibtex", "-k", "hu2021lora", "-o", str(fifo))
+    reader.join(timeout=10)
+    assert r.exit_code == 0, r
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received and received[0].decode().startswith("@misc{hu2021lora,\n")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pipe.")]

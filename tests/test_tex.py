@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,26 @@ def test_bad_cited_file(tmp_path: Path, name: str, message: str) -> None:
         (tmp_path / name).write_text("x")
     with pytest.raises(UsageError, match=message):
         cited_keys([tmp_path / name])
+
+
+def test_cited_directory_and_device_say_what_they_are(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        cited_keys([tmp_path])
+    assert str(caught.value) == f"--cited {tmp_path} is a directory: name a .tex or .aux file"
+    fifo = tmp_path / "pipe.tex"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError) as caught:
+        cited_keys([fifo])
+    assert str(caught.value) == f"--cited {fifo} is not a regular file: name a .tex or .aux file"
+
+
+def test_overlong_names_are_a_usage_error_or_an_unreadable_input(tmp_path: Path) -> None:
+    long = "x" * 300
+    with pytest.raises(UsageError) as caught:
+        cited_keys([tmp_path / f"{long}.tex"])
+    assert str(caught.value) == f"--cited {tmp_path}/{long}.tex: File name too long"
+    draft = tmp_path / "d.tex"
+    draft.write_text(f"\\cite{{a}}\\input{{{long}}}\\cite{{b}}\n")
+    found = cited_keys([draft])
+    assert found.keys == ["a", "b"]
+    assert found.unreadable == [str(tmp_path / long)]

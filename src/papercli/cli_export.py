@@ -128,18 +128,37 @@ def select_papers(
 
 
 def _write_output(text: str, output: Path | None) -> None:
+    """Write to stdout, or to ``output``: atomically for a regular file (through a symlink, to
+    the file it points to, keeping the link), straight into a FIFO or device."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    import os
+    import stat
+
     from papercli.library import atomic_write
 
-    if output.is_dir():
-        raise UsageError(f"-o {output} is a directory: name a file")
     try:
-        atomic_write(output, text.encode("utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"-o {output}: the directory {output.parent} does not exist") from None
+        mode: int | None = output.stat().st_mode
+    except FileNotFoundError:  # a new file, or a symlink to one
+        mode = None
+    except OSError as exc:
+        raise UsageError(f"-o {output}: {exc.strerror}") from None
+    data = text.encode("utf-8")
+    try:
+        if mode is not None and stat.S_ISDIR(mode):
+            raise UsageError(f"-o {output} is a directory: name a file")
+        if mode is not None and not stat.S_ISREG(mode):
+            # A FIFO or device cannot be replaced by a renamed temporary file.
+            with output.open("wb") as handle:
+                handle.write(data)
+            return
+        target = Path(os.path.realpath(output)) if output.is_symlink() else output
+        atomic_write(target, data)
+    except FileNotFoundError as exc:
+        missing = Path(exc.filename).parent if exc.filename else output.parent
+        raise UsageError(f"-o {output}: the directory {missing} does not exist") from None
     except OSError as exc:
         raise LibraryError(f"-o {output}: cannot write ({exc.strerror})") from exc
 

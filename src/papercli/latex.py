@@ -12,6 +12,7 @@ This module reads the draft's files and nothing else; it does not know the libra
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,7 +142,10 @@ def _scan_tex(path: Path, root: Path, result: Citations, seen: set[Path]) -> Non
 def _tex_path(base: Path, target: str) -> Path:
     """Where ``\\input{target}`` reads from: ``target.tex`` when it exists, as LaTeX does."""
     with_tex = base / f"{target}.tex"
-    return with_tex if with_tex.is_file() else base / target
+    try:
+        return with_tex if with_tex.is_file() else base / target
+    except OSError:  # e.g. a name too long for the file system: reading it will fail too
+        return base / target
 
 
 _AUX_CITATION = re.compile(r"\\citation\{([^}]*)\}")
@@ -169,17 +173,31 @@ def _scan_aux(path: Path, result: Citations, seen: set[Path]) -> None:
             _scan_aux(path.parent / match.group(1), result, seen)
 
 
+def _check_draft(path: Path) -> None:
+    """Raise ``UsageError`` unless ``path`` is an existing regular file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"--cited {path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"--cited {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"--cited {path} is a directory: name a .tex or .aux file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"--cited {path} is not a regular file: name a .tex or .aux file")
+
+
 def cited_keys(paths: list[Path]) -> Citations:
     """The keys cited by the given ``.tex`` or ``.aux`` files, in first-citation order.
 
-    Raises ``UsageError`` when a named file is missing or is neither ``.tex`` nor ``.aux``.
-    A file pulled in by ``\\input`` that cannot be read is listed in ``unreadable``.
+    Raises ``UsageError`` when a named file is missing, is not a regular file, or is neither
+    ``.tex`` nor ``.aux``. A file pulled in by ``\\input`` that cannot be read is listed in
+    ``unreadable``.
     """
     result = Citations()
     seen: set[Path] = set()
     for path in paths:
-        if not path.is_file():
-            raise UsageError(f"--cited {path}: no such file")
+        _check_draft(path)
         suffix = path.suffix.lower()
         if suffix == ".aux":
             _scan_aux(path, result, seen)
