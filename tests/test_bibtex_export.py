@@ -177,7 +177,7 @@ def test_filters_and_query(filled: Path, cli: Runner) -> None:
     assert r.stdout.startswith("@book{kubler2009dependency,")
     r = cli("export", "bibtex", "--tag", "nosuchtag")
     assert r.exit_code == 1
-    assert r.stderr == "papercli: error: no papers match: nothing to export\n"
+    assert (r.stdout, r.stderr) == ("", "papercli: nothing to export: no paper matches\n")
     r = cli("export", "bibtex", "--status", "done")
     assert r.exit_code == 2
     assert "invalid status 'done'" in r.stderr
@@ -319,3 +319,25 @@ def test_output_to_a_fifo_writes_into_it(filled: Path, cli: Runner, tmp_path: Pa
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert received and received[0].decode().startswith("@misc{hu2021lora,\n")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pipe.")]
+
+
+def test_a_draft_that_cites_nothing_is_exit_1(
+    filled: Path, cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "draft.tex").write_text("\\section{Intro}\n% \\cite{hu2021lora}\n")
+    out = tmp_path / "refs.bib"
+    r = cli("export", "bibtex", "--cited", "draft.tex", "-o", str(out))
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        1, "", "papercli: error: no citations found in draft.tex\n"
+    )  # fmt: skip
+    assert not out.exists()
+    # Cited keys that are all missing, with --allow-missing: an empty .bib, but still exit 1.
+    (tmp_path / "other.tex").write_text("\\cite{nosuch2020paper}\n")
+    r = cli("export", "bibtex", "--cited", "other.tex", "--allow-missing", "-o", str(out))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr == (
+        "papercli: not in the library (left out): nosuch2020paper\n"
+        "papercli: nothing to export: no paper matches\n"
+    )
+    assert out.read_text() == ""

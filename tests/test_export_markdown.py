@@ -111,7 +111,9 @@ def test_markdown_bad_inputs(filled: Path, cli: Runner) -> None:
         2, "papercli: error: invalid --group-by 'colour': use one of tag, year, type, none\n"
     )  # fmt: skip
     r = cli("export", "markdown", "zzzzzz")
-    assert (r.exit_code, r.stderr) == (1, "papercli: error: no papers match: nothing to export\n")
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        1, "", "papercli: nothing to export: no paper matches\n"
+    )  # fmt: skip
 
 
 def test_export_json_full_records(filled: Path, cli: Runner) -> None:
@@ -126,3 +128,22 @@ def test_export_json_full_records(filled: Path, cli: Runner) -> None:
     assert records[0]["authors"][0] == "Edward J. Hu"
     r = cli("export", "json")
     assert len(json.loads(r.stdout)) == 21
+
+
+def test_export_json_of_nothing_prints_an_empty_list_and_exits_1(
+    filled: Path, cli: Runner, tmp_path: Path
+) -> None:
+    r = cli("export", "json", "--tag", "nonexistent-tag")
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        1, "[]\n", "papercli: nothing to export: no paper matches\n"
+    )  # fmt: skip
+    out = tmp_path / "out.json"
+    r = cli("export", "json", "zzzzzz", "-o", str(out))
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        1, "", "papercli: nothing to export: no paper matches\n"
+    )  # fmt: skip
+    assert not out.exists()
+    r = cli("export", "markdown", "--tag", "nonexistent-tag")
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        1, "", "papercli: nothing to export: no paper matches\n"
+    )  # fmt: skip

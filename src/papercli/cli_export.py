@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
-from papercli.errors import LibraryError, NotFoundError, UsageError
+from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
 
@@ -74,6 +74,8 @@ def select_papers(
         from papercli.latex import cited_keys
 
         found = cited_keys(cited)
+        if not found.keys and not keys:
+            raise NotFoundError(f"no citations found in {', '.join(map(str, cited))}")
         for path in found.unreadable:
             warn(f"cannot read {path} (pulled in by \\input or \\include): skipped")
         for key in found.keys:
@@ -163,6 +165,12 @@ def _write_output(text: str, output: Path | None) -> None:
         raise LibraryError(f"-o {output}: cannot write ({exc.strerror})") from exc
 
 
+def _nothing_to_export() -> NoReturn:
+    """Exit 1 with one stderr line: an empty selection is a failed export, not an empty one."""
+    warn("nothing to export: no paper matches")
+    raise typer.Exit(EXIT_NOT_FOUND)
+
+
 def _load(library: Library, selection: Selection) -> list[Paper]:
     papers = {p.key: p for p in library.papers(selection.keys)}
     return [papers[k] for k in selection.keys if k in papers]
@@ -218,9 +226,8 @@ def export_bibtex(
         warn(f"not in the library (left out): {shown}")
     if not selection.keys:
         if selection.missing and allow_missing:
-            _write_output("", output)
-            return
-        raise NotFoundError("no papers match: nothing to export")
+            _write_output("", output)  # the draft's build still finds its .bib
+        _nothing_to_export()
     _write_output(format_bibliography(_load(library, selection), biblatex), output)
     if output is not None and str(output) != "-":
         warn(f"wrote {len(selection.keys)} entries to {output}")
@@ -259,7 +266,7 @@ def export_markdown(
     if selection.missing:
         raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
     if not selection.keys:
-        raise NotFoundError("no papers match: nothing to export")
+        _nothing_to_export()
     skip = [normalize_tag(t) for t in tag or []]
     text = reading_list(_load(library, selection), group_by, title, skip_tags=skip)
     _write_output(text, output)
@@ -290,6 +297,10 @@ def export_json(
     selection = select_papers(library, query, tag, status, kind, key)
     if selection.missing:
         raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
+    if not selection.keys:
+        if output is None or str(output) == "-":
+            _write_output("[]\n", None)  # scripts reading stdout still get a JSON list
+        _nothing_to_export()
     records = [p.to_json(with_notes=True) for p in _load(library, selection)]
     _write_output(json.dumps(records, ensure_ascii=False, indent=2) + "\n", output)
 
