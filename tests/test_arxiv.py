@@ -6,11 +6,13 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from papercli.arxiv_source import fetch_papers
-from papercli.config import load_settings
+from papercli.config import Settings, load_settings
+from papercli.errors import UsageError
 from papercli.library import Library
 
 from arxiv_server import ArxivServer
@@ -678,3 +680,45 @@ def test_add_show_export_bibtex_round_trip(cli: Runner, library: Path, arxiv: Ar
         "  doi = {10.1023/A:1026654312961},",
     ):
         assert line in lines, line
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"arxiv_api": "notaurl"}, "PAPERCLI_ARXIV_API / [arxiv] api is not an http(s) URL: "
+         "'notaurl'"),
+        ({"arxiv_api": "ftp://example.org/api"}, "PAPERCLI_ARXIV_API / [arxiv] api is not an "
+         "http(s) URL: 'ftp://example.org/api'"),
+        ({"arxiv_api": "http://[::1"}, "PAPERCLI_ARXIV_API / [arxiv] api is not an http(s) URL: "
+         "'http://[::1' (Invalid IPv6 URL)"),
+        ({"arxiv_api": "http://a b/api"}, "PAPERCLI_ARXIV_API / [arxiv] api is not an http(s) "
+         "URL: 'http://a b/api' (Failed to parse: Host 'a b' contains invalid character ' ')"),
+        ({"arxiv_timeout": float("nan")}, "PAPERCLI_ARXIV_TIMEOUT / [arxiv] timeout must be a "
+         "positive number of seconds: nan"),
+        ({"arxiv_timeout": -1.0}, "PAPERCLI_ARXIV_TIMEOUT / [arxiv] timeout must be a positive "
+         "number of seconds: -1.0"),
+        ({"arxiv_delay": float("nan")}, "PAPERCLI_ARXIV_DELAY / [arxiv] delay must be 0 or more "
+         "seconds: nan"),
+    ],
+)  # fmt: skip
+def test_unusable_settings_are_a_usage_error_naming_the_setting(
+    setting: dict[str, Any], message: str
+) -> None:
+    settings = Settings(**{"arxiv_delay": 0.0, **setting})
+    with pytest.raises(UsageError) as caught:
+        fetch_papers(["2106.09685"], settings)
+    assert str(caught.value) == message
+    assert caught.value.exit_code == 2
+
+
+def test_a_url_requests_cannot_parse_is_exit_2(
+    cli: Runner, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERCLI_ARXIV_API", "http://a b/api/query")
+    r = cli("add", "2106.09685")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (
+        "papercli: error: PAPERCLI_ARXIV_API / [arxiv] api is not an http(s) URL: "
+        "'http://a b/api/query' (Failed to parse: Host 'a b' contains invalid character ' ')\n"
+    )
+    assert paper_files(library) == []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import os
 import re
 import time
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.config import Settings
-from papercli.errors import NetworkError, NotFoundError, PapercliError
+from papercli.errors import NetworkError, NotFoundError, PapercliError, UsageError
 from papercli.models import Paper, now_utc, parse_author
 
 BATCH_SIZE = 100  # ids per request; also the page size, so one request answers a batch
@@ -347,6 +348,7 @@ def _client_class() -> type[Any]:
             )
             self.query_url_format = api_url_format(settings.arxiv_api)
             self.timeout = settings.arxiv_timeout
+            self.api = settings.arxiv_api
             self.pacer = _Pacer(settings.arxiv_delay)
             self.host = urlsplit(settings.arxiv_api).netloc or settings.arxiv_api
             from papercli import __version__
@@ -412,8 +414,20 @@ def _client_class() -> type[Any]:
                         True,
                     ) from None
                 raise _Transient(f"the connection to arXiv ({self.host}) failed") from None
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.URLRequired,
+            ) as exc:
+                raise bad_api(self.api, str(exc)) from None
             except requests.RequestException as exc:
                 raise _network_error(f"cannot query arXiv at {self.host}: {exc}") from None
+            except ValueError as exc:  # requests rejects the timeout or the URL before sending
+                raise UsageError(
+                    f"{API_SETTING} {self.api!r} or PAPERCLI_ARXIV_TIMEOUT / [arxiv] timeout "
+                    f"{self.timeout!r} cannot be used: {exc}"
+                ) from None
             with response:
                 status = response.status_code
                 content: bytes = response.content
@@ -437,8 +451,45 @@ def _client_class() -> type[Any]:
     return PapercliClient
 
 
+API_SETTING = "PAPERCLI_ARXIV_API / [arxiv] api"
+
+
+def bad_api(api: str, detail: str = "") -> UsageError:
+    """The error for a query URL no request can use, naming where it is set."""
+    return UsageError(
+        f"{API_SETTING} is not an http(s) URL: {api!r}" + (f" ({detail})" if detail else "")
+    )
+
+
+def check_settings(settings: Settings) -> None:
+    """Raise ``UsageError`` naming the setting when the arXiv settings cannot make a request
+    (``config.load_settings`` validates them too; this guards any other ``Settings``)."""
+    api = settings.arxiv_api
+    try:
+        parts = urlsplit(api)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # a bad port raises
+    except ValueError as exc:
+        raise bad_api(api, str(exc)) from None
+    if not usable:
+        raise bad_api(api)
+    timeout = settings.arxiv_timeout
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise UsageError(
+            f"PAPERCLI_ARXIV_TIMEOUT / [arxiv] timeout must be a positive number of seconds: "
+            f"{timeout!r}"
+        )
+    delay = settings.arxiv_delay
+    if not math.isfinite(delay) or delay < 0:
+        raise UsageError(
+            f"PAPERCLI_ARXIV_DELAY / [arxiv] delay must be 0 or more seconds: {delay!r}"
+        )
+
+
 def make_client(settings: Settings) -> Any:
-    """A ready ``arxiv.Client`` subclass with ``fetch_batch(ids)`` and ``close()``."""
+    """A ready ``arxiv.Client`` subclass with ``fetch_batch(ids)`` and ``close()``.
+    Raises ``UsageError`` when the settings cannot make a request."""
+    check_settings(settings)
     return _client_class()(settings)
 
 
