@@ -298,3 +298,37 @@ def test_real_process_plain_output(lib: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith("hoffmann2022training  2022")
     assert "\x1b[" not in result.stdout  # no colour codes when not on a terminal
+
+
+LEAVE_OUT = "to leave out papers use -tag:X, -author:X, -type:X, -status:X or -year:RANGE"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lora", "--limt", "5"], "unknown option '--limt': see 'papercli search --help'"),
+        (["lora", "--jsn"], "unknown option '--jsn': see 'papercli search --help'"),
+        (["--limt=5", "lora"], "unknown option '--limt': see 'papercli search --help'"),
+        (["lora", "-n", "1"], f"'-n' is not a filter: {LEAVE_OUT}"),
+        (["transformers", "-lora"], f"'-lora' is not a filter: {LEAVE_OUT}"),
+        (["transformers -vision"], f"'-vision' is not a filter: {LEAVE_OUT}"),
+        (["-arxiv:2106.09685"], f"'-arxiv:2106.09685' is not a filter: {LEAVE_OUT}"),
+    ],
+)
+def test_unknown_options_are_usage_errors(
+    cli: Runner, lib: Path, args: list[str], message: str
+) -> None:
+    result = cli("search", *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"papercli: error: {message}\n"
+
+
+def test_dash_h_is_help_and_negated_filters_still_work(cli: Runner, lib: Path) -> None:
+    result = cli("search", "lora", "-h")
+    assert result.exit_code == 0
+    assert result.stdout == cli("search", "--help").stdout
+    assert "-tag:vision" in result.stdout
+    assert keys_of(cli, "transformers", "-tag:vision", "-author:alammar", "-year:2017") == [
+        "dao2022flashattention"
+    ]
+    assert keys_of(cli, "-type:paper", "-status:read") == ["alammar2018illustrated"]

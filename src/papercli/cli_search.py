@@ -32,8 +32,8 @@ papercli search --author vaswani --json; papercli search "few-shot" -tag:vision
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    # No short options, and unknown '-...' words kept as words: "-tag:vision" is a negated
-    # filter, not the options -t -a -g.
+    # No short options, and unknown '-...' words kept as query words so that "-tag:vision" is
+    # a negated filter, not the options -t -a -g; search_cmd then refuses the other ones.
     app.command(
         "search",
         help=SEARCH_HELP,
@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def search_cmd(
+    ctx: typer.Context,
     query: Annotated[
         list[str] | None,
         typer.Argument(help="Words to look for, with optional inline filters.", show_default=False),
@@ -76,6 +77,13 @@ def search_cmd(
 ) -> None:
     from papercli.search import hit_json, parse_query, search
 
+    if "-h" in (query or []):
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    for word in query or []:
+        if word.startswith("--"):
+            option = word.split("=", 1)[0].split()[0]
+            raise UsageError(f"unknown option {option!r}: see 'papercli search --help'")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 (no limit) or more")
     parsed = parse_query(

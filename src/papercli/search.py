@@ -552,6 +552,7 @@ class Query:
         return bool(self.terms or self.phrases)
 
 
+_LEAVE_OUT = "to leave out papers use -tag:X, -author:X, -type:X, -status:X or -year:RANGE"
 _PART_RE = re.compile(r'(-?)([A-Za-z]+):("[^"]*"?|\S*)|"([^"]*)"?|(\S+)')
 
 
@@ -568,8 +569,9 @@ def parse_query(
     """Parse QUERY's inline syntax and the command-line filters into one ``Query``.
 
     Several ``tag:`` filters must all match; ``tag:a,b`` matches either; a leading ``-``
-    negates any filter. ``arxiv:ID`` and URLs are words, not filters; so is ``word:`` with
-    nothing after the colon. Raises ``UsageError`` for an unknown filter or a bad value.
+    negates any filter and nothing else (``-vision`` is a ``UsageError``). ``arxiv:ID`` and
+    URLs are words, not filters; so is ``word:`` with nothing after the colon. Raises
+    ``UsageError`` for an unknown filter or a bad value.
     """
     from papercli.arxiv_ids import parse_arxiv_id
 
@@ -580,6 +582,8 @@ def parse_query(
         if name is not None:
             bare = value.strip('"')
             if name.lower() == "arxiv" or value.startswith("//") or not bare:
+                if minus:
+                    raise UsageError(f"{match.group(0)!r} is not a filter: {_LEAVE_OUT}")
                 free.append(match.group(0) if bare else name)
                 continue
             query.filters.append(make_filter(name.lower(), bare, negated=bool(minus)))
@@ -588,6 +592,9 @@ def parse_query(
                 query.phrases.append(phrase)
                 free.append(phrase)
         elif word is not None:
+            if word.startswith("-") and word != "-":
+                # Only filters can be negated: searching "-vision" for "vision" would be wrong.
+                raise UsageError(f"{word!r} is not a filter: {_LEAVE_OUT}")
             free.append(word)
     query.filters += [make_filter("tag", t) for t in tags]
     query.filters += [make_filter("tag", t, negated=True) for t in not_tags]
