@@ -306,7 +306,9 @@ def test_edit_rejects_an_invalid_edit(
     )
     result = cli("edit", "lecun2015deep")
     assert result.exit_code == 2
-    assert "invalid edit: lecun2015deep.toml:" in result.stderr
+    assert result.stderr.startswith(
+        "papercli: error: invalid edit, lecun2015deep was not changed: lecun2015deep.toml:"
+    )
     assert (library / "papers" / "lecun2015deep.toml").read_bytes() == before
 
 

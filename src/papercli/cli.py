@@ -96,9 +96,10 @@ def tags_from(values: list[str] | None) -> list[str]:
     """Tags as given on the command line (repeatable, or comma-separated), normalised."""
     tags: list[str] = []
     for value in values or []:
-        for part in value.split(","):
-            if part.strip():
-                tags.append(normalize_tag(part))
+        parts = [p for p in value.split(",") if p.strip()]
+        if not parts:
+            raise UsageError(f"invalid tag {value!r}: a tag cannot be empty")
+        tags.extend(normalize_tag(part) for part in parts)
     return list(dict.fromkeys(tags))
 
 
@@ -200,8 +201,10 @@ def add(
     paper.tags = tags
     paper.status = status
     paper.provenance = [{"source": "manual", "added": now_stamp()}]
-    if note:
-        paper.notes.append(Note(text=note, created=now_stamp()))
+    if note is not None:
+        if not note.strip():
+            raise UsageError("the note is empty: give --note some text")
+        paper.notes.append(Note(text=note.strip(), created=now_stamp()))
     if key is not None:
         validate_key(key)
     library = open_library()
@@ -271,7 +274,9 @@ def list_cmd(
     kind: Annotated[str | None, typer.Option("--type", help="paper, article, repo, ...")] = None,
     sort: Annotated[str, typer.Option(help="added (newest first), year, title or key.")] = "added",
     reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N papers.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="At most N papers (0: all).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list (see README).")] = False,
 ) -> None:
     """List papers, newest first; filter by tags (all must match), status and type.
@@ -285,17 +290,19 @@ def list_cmd(
     if sort not in SORTS:
         raise UsageError(f"invalid --sort {sort!r}: use one of {', '.join(SORTS)}")
     if limit is not None and limit < 0:
-        raise UsageError("--limit must be 0 or more")
+        raise UsageError("--limit must be 0 (all) or more")
     library = open_library()
     report_problems_once(library)
     index = library.index()
     picked = select_rows(index, tags_from(tag), status, kind, sort, reverse)
-    if limit is not None:
+    if limit:
         picked = picked[:limit]
     rows = [index.row(i) for i in picked]
     if as_json:
         papers = {p.key: p for p in library.papers(r.key for r in rows)}
         print_json([papers[r.key].to_json() for r in rows if r.key in papers])
+        if not rows:
+            raise typer.Exit(EXIT_NOT_FOUND)
         return
     if not rows:
         warn("no papers match")
@@ -365,6 +372,18 @@ def run_editor(path: Path) -> None:
         raise UsageError(f"the editor exited with status {result.returncode}; nothing was saved")
 
 
+def read_draft(draft: Path) -> bytes:
+    """What the editor left in the draft file."""
+    try:
+        return draft.read_bytes()
+    except FileNotFoundError:
+        raise UsageError("the editor removed the file it was editing; nothing was saved") from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read what the editor wrote ({exc.strerror}); nothing was saved"
+        ) from None
+
+
 @app.command()
 @handle_errors
 def edit(ref: RefArg) -> None:
@@ -377,24 +396,28 @@ def edit(ref: RefArg) -> None:
     library = open_library()
     key = library.resolve(ref)
     path = library.path_for(key)
-    original = path.read_bytes()
+    try:
+        original = path.read_bytes()
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot read ({exc.strerror})") from None
     parse_paper_bytes(key, original, str(path))  # a malformed file is reported, not edited
     with tempfile.TemporaryDirectory(prefix="papercli-edit-") as tmp:
         draft = Path(tmp) / f"{key}.toml"
         draft.write_bytes(original)
         while True:
             run_editor(draft)
-            edited = draft.read_bytes()
+            edited = read_draft(draft)
             if edited == original:
                 echo(f"no changes to {key}")
                 return
             try:
                 parse_paper_bytes(key, edited, f"{key}.toml")
             except MalformedFileError as exc:
-                warn(f"invalid edit: {exc}")
-                if confirm("Reopen the editor?"):
-                    continue
-                raise UsageError(f"{key} was not changed: the edit does not parse") from None
+                if sys.stdin.isatty():
+                    warn(f"invalid edit: {exc}")
+                    if confirm("Reopen the editor?"):
+                        continue
+                raise UsageError(f"invalid edit, {key} was not changed: {exc}") from None
             break
         with library.writing() as writer:
             if path.read_bytes() != original:
@@ -430,7 +453,10 @@ def note(
             draft = Path(tmp) / f"{key}-note.md"
             draft.write_text("")
             run_editor(draft)
-            text = draft.read_text(encoding="utf-8")
+            try:
+                text = read_draft(draft).decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError("the note is not UTF-8 text; nothing was saved") from None
     if not text.strip():
         raise UsageError("the note is empty; nothing was saved")
     new = Note(
@@ -521,10 +547,6 @@ def status(
     echo(f"{key}: {value}")
 
 
-def _add_tags(paper: Paper, tags: list[str]) -> None:
-    paper.add_tags(tags)
-
-
 @app.command()
 @handle_errors
 def tag(
@@ -539,7 +561,9 @@ def tag(
     library = open_library()
     key = library.resolve(ref)
     with library.writing() as writer:
-        paper = writer.update(key, lambda p: _add_tags(p, new))
+        paper = writer.read(key)
+        if paper.add_tags(new):
+            writer.save(paper)
     echo(f"{key}: {', '.join(paper.tags)}")
 
 
@@ -771,9 +795,31 @@ def _only_the_command_asked_for(argv: list[str]) -> None:
         app.registered_groups = groups
 
 
+def _command_line_error(exc: Exception) -> NoReturn:
+    """A usage error found while parsing the command line, as one stderr line (exit 2)."""
+    exit_code = getattr(exc, "exit_code", 2)
+    ctx = getattr(exc, "ctx", None)
+    message = str(exc.format_message()) if hasattr(exc, "format_message") else str(exc)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed already
+        if message.strip():
+            sys.stderr.write(message.strip() + "\n")
+        sys.exit(exit_code)
+    where = ctx.command_path if ctx is not None else "papercli"
+    warn(f"error: {' '.join(message.split())} (see '{where} --help')")
+    sys.exit(exit_code)
+
+
 def main() -> None:
+    """The console script: errors from parsing the command line are one stderr line too."""
     _only_the_command_asked_for(sys.argv[1:])
-    app(prog_name="papercli")
+    try:
+        code = app(prog_name="papercli", standalone_mode=False)
+    except typer.Abort:
+        warn("aborted")
+        sys.exit(1)
+    except typer.TyperException as exc:  # the vendored click's usage errors
+        _command_line_error(exc)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main", "STATUSES"]

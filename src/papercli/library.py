@@ -54,7 +54,17 @@ PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
 CACHE_VERSION = 3
 SHARDS = 64
-FULL_STAT_LIMIT = int(os.environ.get("PAPERCLI_FULL_STAT_LIMIT", "2000"))
+
+
+def _int_env(name: str, default: int) -> int:
+    """A tuning knob from the environment; a value that is not a whole number is ignored."""
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+FULL_STAT_LIMIT = _int_env("PAPERCLI_FULL_STAT_LIMIT", 2000)
 FULL_STAT_EVERY = 60.0  # seconds
 
 
@@ -166,6 +176,24 @@ def decode_index(data: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(payload, dict) or payload.get("version") != CACHE_VERSION:
         return None
+    expected = {"root": str, "n_names": int, "names": str, "stat": list, "n_rows": int,
+                "cols": list, "problems": dict, "tokens": list}  # fmt: skip
+    if any(not isinstance(payload.get(k), t) for k, t in expected.items()):
+        return None
+    if len(payload["stat"]) != 3 or len(payload["cols"]) != len(_KINDS):
+        return None
+    # Cheap shape checks (counts, not decoding), so a damaged file is rebuilt, not trusted.
+    n_names, n_rows = payload["n_names"], payload["n_rows"]
+    if payload["names"].count(_SEP) != max(n_names - 1, 0) or any(
+        not isinstance(raw, bytes) or len(raw) != 8 * n_names for raw in payload["stat"]
+    ):
+        return None
+    for kind, raw in zip(_KINDS, payload["cols"], strict=True):
+        if kind == "i":
+            if not isinstance(raw, bytes) or len(raw) != 8 * n_rows:
+                return None
+        elif not isinstance(raw, str) or (n_rows and raw.count(_SEP) != n_rows - 1):
+            return None
     return payload
 
 
@@ -310,6 +338,12 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: boo
     directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes 0600 files: keep the replaced file's mode, else honour the umask.
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -322,6 +356,12 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: boo
         raise
     if durable and sync_dir:
         _fsync_dir(directory)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -346,6 +386,18 @@ def dump_paper(paper: Paper) -> bytes:
 _LINE_COL = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
+def _toml_error(shown_path: str, exc: Exception) -> str:
+    """tomllib's message as ``file:line:column: message``."""
+    message = str(exc)
+    match = _LINE_COL.search(message)
+    if match:
+        line, col = match.group(1), match.group(2)
+        message = message[: match.start()]
+    else:
+        line, col = "1", "1"
+    return f"{shown_path}:{line}:{col}: {message}"
+
+
 def parse_paper_bytes(key: str, data: bytes, shown_path: str) -> Paper:
     """Parse one paper file; raises ``MalformedFileError`` as ``file:line:column: message``."""
     try:
@@ -355,14 +407,7 @@ def parse_paper_bytes(key: str, data: bytes, shown_path: str) -> Paper:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _LINE_COL.search(message)
-        if match:
-            line, col = match.group(1), match.group(2)
-            message = message[: match.start()]
-        else:
-            line, col = "1", "1"
-        raise MalformedFileError(f"{shown_path}:{line}:{col}: {message}") from exc
+        raise MalformedFileError(_toml_error(shown_path, exc)) from exc
     try:
         return Paper.from_toml(key, raw)
     except ValueError as exc:
@@ -387,21 +432,33 @@ class Library:
     def open(cls, root: Path) -> Library:
         root = root.expanduser()
         settings = root / SETTINGS_FILE
-        if not settings.is_file():
-            if root.exists() and not root.is_dir():
+        try:
+            is_library = settings.is_file()
+            not_a_dir = not is_library and root.exists() and not root.is_dir()
+        except OSError as exc:  # a name too long, a loop of links
+            raise LibraryError(f"{root}: not a usable path ({exc.strerror})") from None
+        if not is_library:
+            if not_a_dir:
                 raise LibraryError(f"{root} is not a directory: name a library directory")
             raise LibraryError(
                 f"no papercli library at {root}: create one with 'papercli init {root}'"
             )
         try:
-            with settings.open("rb") as handle:
-                data = tomllib.load(handle)
+            text = settings.read_bytes().decode("utf-8")
+            data = tomllib.loads(text)
+        except UnicodeDecodeError as exc:
+            raise MalformedFileError(f"{settings}:1:1: not UTF-8 text ({exc.reason})") from None
         except tomllib.TOMLDecodeError as exc:
-            raise MalformedFileError(f"{settings}:1:1: {exc}") from exc
+            raise MalformedFileError(_toml_error(str(settings), exc)) from None
         except OSError as exc:
             raise LibraryError(f"{settings}: cannot read ({exc.strerror})") from exc
         version = data.get("format", FORMAT_VERSION)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise MalformedFileError(
+                f"{settings}:1:1: 'format' must be an integer (this papercli writes "
+                f"{FORMAT_VERSION})"
+            )
+        if version > FORMAT_VERSION:
             raise LibraryError(
                 f"{settings}: library format {version!r} is newer than this papercli "
                 f"understands ({FORMAT_VERSION}): upgrade papercli"
@@ -478,6 +535,8 @@ class Library:
     def resolve(self, ref: str) -> str:
         """A REF (key, arXiv id or URL, or unambiguous key prefix) -> the paper's key."""
         ref = ref.strip()
+        if not ref:
+            raise UsageError("an empty REF: give a key, an arXiv id or the start of a key")
         if KEY_RE.match(ref) and (self.papers_dir / f"{ref}.toml").is_file():
             return ref
         from papercli.arxiv_ids import parse_arxiv_id
@@ -511,7 +570,13 @@ class Library:
         """Hold the library's write lock; yields a ``Writer``. Waits up to ``timeout`` seconds
         (default ``PAPERCLI_LOCK_TIMEOUT`` or 10) for another papercli to finish."""
         if timeout is None:
-            timeout = float(os.environ.get("PAPERCLI_LOCK_TIMEOUT", "10"))
+            raw = os.environ.get("PAPERCLI_LOCK_TIMEOUT", "10")
+            try:
+                timeout = float(raw)
+            except ValueError:
+                raise UsageError(
+                    f"PAPERCLI_LOCK_TIMEOUT={raw!r} is not a number of seconds"
+                ) from None
         lock_path = self.root / LOCK_FILE
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -534,6 +599,10 @@ class Library:
                             "try again when it has finished"
                         ) from None
                     time.sleep(0.01)
+            if not self.papers_dir.is_dir():
+                raise LibraryError(
+                    f"{self.papers_dir} is missing or not a directory: the library is damaged"
+                )
             if not os.access(self.papers_dir, os.W_OK):
                 raise LibraryError(
                     f"{self.papers_dir} is read-only: papercli cannot change the library"
@@ -738,7 +807,7 @@ class Library:
                         )
             data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
             atomic_write(self.cache_dir / "index.bin", data, durable=False)
-        except OSError:
+        except (OSError, ValueError, OverflowError, TypeError):
             pass
 
     def papers(self, keys: Iterable[str] | None = None) -> Iterator[Paper]:

@@ -116,13 +116,18 @@ def parse_author(name: str) -> str:
     ``Hu, Edward`` stays; ``{Google Brain}`` (braced) or a single word stays literal.
     """
     name = re.sub(r"\s+", " ", name.strip())
+    if name.startswith("{") and name.endswith("}"):
+        name = name[1:-1].strip()
+        if not name:
+            raise UsageError("an author's name is empty")
+        return name
+    if "," in name:
+        parts = [p.strip() for p in name.split(",") if p.strip()]
+        if not parts:
+            raise UsageError(f"an author's name is empty: {name!r}")
+        return ", ".join(parts)
     if not name:
         raise UsageError("an author's name is empty")
-    if name.startswith("{") and name.endswith("}"):
-        return name[1:-1].strip()
-    if "," in name:
-        parts = [p.strip() for p in name.split(",")]
-        return ", ".join(p for p in parts if p)
     words = name.split(" ")
     if len(words) == 1:
         return name
@@ -208,7 +213,7 @@ class Note:
         note.created = _from_datetime(created, "notes.created")
         for name in ("page", "section", "quote", "source"):
             value = data.pop(name, "")
-            if isinstance(value, int) and name == "page":
+            if isinstance(value, int) and not isinstance(value, bool) and name == "page":
                 value = str(value)
             if not isinstance(value, str):
                 raise ValueError(f"note field {name!r} must be a string")
@@ -283,7 +288,9 @@ class Paper:
         data = dict(data)
         data.pop("key", None)  # tolerated: some people write it; the file name wins
         title = data.pop("title", None)
-        if not isinstance(title, str) or not title.strip():
+        if title is not None and not isinstance(title, str):
+            raise ValueError("field 'title' must be a string")
+        if not title or not title.strip():
             raise ValueError("field 'title' is missing or empty")
         paper = cls(key=key, title=title)
         for name in ("type", "status", "date", "arxiv_id", "primary_category", "doi", "url",
@@ -308,11 +315,13 @@ class Paper:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError(f"field {name!r} must be a list of strings")
                 setattr(paper, name, list(value))
-        for name in ("year", "arxiv_version"):
+        for name, low, high in (("year", 1, 9999), ("arxiv_version", 1, 999)):
             if name in data:
                 value = data.pop(name)
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError(f"field {name!r} must be an integer")
+                if not low <= value <= high:
+                    raise ValueError(f"field {name!r} must be between {low} and {high}")
                 setattr(paper, name, value)
         paper.added = _from_datetime(data.pop("added", ""), "added")
         paper.updated = _from_datetime(data.pop("updated", ""), "updated")
