@@ -268,9 +268,8 @@ def test_5xx_every_time_is_a_network_failure(
     arxiv.script = [("status", 502)] * 3
     r = cli("add", "2106.09685", "1706.03762")
     assert r.exit_code == 3
-    assert r.stderr == (
-        "papercli: error: 2106.09685: arXiv answered HTTP 502 (tried 3 times)\n"
-        "papercli: error: 1706.03762: arXiv answered HTTP 502 (tried 3 times)\n"
+    assert (
+        r.stderr == "papercli: error: 2 papers not added: arXiv answered HTTP 502 (tried 3 times)\n"
     )
     assert len(arxiv.requests) == 3
     assert paper_files(library) == []
@@ -351,9 +350,8 @@ def test_refused_connection_fails_at_once(
     assert time.monotonic() - started < 2
     assert r.exit_code == 3
     line = f"cannot reach arXiv at 127.0.0.1:{port}: connection refused or no network"
-    assert r.stderr == (
-        f"papercli: error: 2106.09685: {line}\npapercli: error: hep-th/9711200: {line}\n"
-    )
+    # One line for the failed request, not one per id it carried.
+    assert r.stderr == f"papercli: error: 2 papers not added: {line}\n"
     assert paper_files(library) == []
 
 
@@ -722,3 +720,23 @@ def test_a_url_requests_cannot_parse_is_exit_2(
         "'http://a b/api/query' (Failed to parse: Host 'a b' contains invalid character ' ')\n"
     )
     assert paper_files(library) == []
+
+
+def test_refresh_without_network_is_one_line_for_every_paper(
+    cli: Runner, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(1, 102):  # two requests' worth of ids
+        _write(library, f"paper{i}", f'title = "Paper {i}"\narxiv_id = "2301.{i:05d}"\n')
+    _write(library, "again", 'title = "Paper 1 again"\narxiv_id = "2301.00001"\n')
+    before = snapshot(library)
+    with ArxivServer() as server:
+        port = server.port
+    monkeypatch.setenv("PAPERCLI_ARXIV_API", f"http://127.0.0.1:{port}/api/query")
+    r = cli("refresh", "--all")
+    assert r.exit_code == 3
+    assert r.stdout == "refreshed 0 paper(s): 0 changed, 0 unchanged, 102 failed\n"
+    assert r.stderr == (
+        "papercli: error: 102 papers not refreshed: cannot reach arXiv at "
+        f"127.0.0.1:{port}: connection refused or no network\n"
+    )
+    assert snapshot(library) == before

@@ -1,8 +1,9 @@
 """The arXiv commands: ``papercli add ID...`` (through ``add_from_arxiv``) and ``papercli refresh``.
 
 Both validate identifiers locally, fetch everything first (no lock held while the network is
-used), then make every change in one ``library.writing()`` block. Each failed id gets one line
-on stderr; papers that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv does not know
+used), then make every change in one ``library.writing()`` block. An id arXiv does not know gets
+one stderr line, a failed request (no network, HTTP error) one line for all its ids; papers
+that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv does not know
 (or a REF with no arXiv id), 2 an invalid identifier (nothing is fetched), 3 a network failure.
 """
 
@@ -56,9 +57,26 @@ def _by_arxiv_id(library: Library) -> dict[str, list[str]]:
     return out
 
 
-def _report_failures(failures: Mapping[str, Exception]) -> None:
-    for base, error in failures.items():
-        warn(f"error: {base}: {error}")
+def _report_failures(
+    failures: Mapping[str, Exception], outcome: str, papers: Callable[[str], int]
+) -> None:
+    """One stderr line per id arXiv answered about (unknown id); one line per failed request
+    (network, HTTP error), naming how many papers it carried, e.g. ``163 papers not refreshed:
+    cannot reach arXiv ...``. ``papers(label)`` counts the papers behind one failure label."""
+    from papercli.errors import NetworkError
+
+    requests: dict[int, tuple[Exception, list[str]]] = {}
+    for label, error in failures.items():
+        if isinstance(error, NetworkError):
+            # fetch_papers gives every id of a failed request the same exception object.
+            requests.setdefault(id(error), (error, []))[1].append(label)
+        else:
+            warn(f"error: {label}: {error}")
+    for error, labels in requests.values():
+        if len(labels) == 1:
+            warn(f"error: {labels[0]}: {error}")
+        else:
+            warn(f"error: {sum(map(papers, labels))} papers {outcome}: {error}")
 
 
 @contextmanager
@@ -150,7 +168,7 @@ def add_from_arxiv(
         paper_table([Summary._make(summarize(p)) for p in created], title="Added from arXiv")
     for key, changed in changes:
         echo(f"updated {key}: {'; '.join(changed)}" if changed else f"{key}: already up to date")
-    _report_failures(fetched.failures)
+    _report_failures(fetched.failures, "not added", lambda label: 1)
     if fetched.exit_code:
         raise typer.Exit(fetched.exit_code)
 
@@ -238,8 +256,12 @@ def refresh(
         f"refreshed {len(results)} paper(s): {changed_count} changed, "
         f"{len(results) - changed_count} unchanged" + (f", {failed} failed" if failed else "")
     )
-    failures = {f"{b} ({', '.join(by_id[b])})": e for b, e in fetched.failures.items()}
-    _report_failures(failures)
+    labels = {f"{b} ({', '.join(by_id[b])})": b for b in fetched.failures}
+    _report_failures(
+        {label: fetched.failures[b] for label, b in labels.items()},
+        "not refreshed",
+        lambda label: len(by_id[labels[label]]),
+    )
     code = max(code, fetched.exit_code)
     if code:
         raise typer.Exit(code)
