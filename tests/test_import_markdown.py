@@ -279,3 +279,23 @@ def test_bad_input_is_one_line_and_exit_2(cli: Runner, library: Path, tmp_path: 
     assert result.exit_code == 2
     assert "is a directory" in result.stderr
     assert list((library / "papers").iterdir()) == []
+
+
+def test_an_empty_field_is_a_usage_error(cli: Runner, library: Path, tmp_path: Path) -> None:
+    payload = tmp_path / "page.json"
+    payload.write_text('{"readme_en": "- [LoRA](https://arxiv.org/abs/2106.09685)"}\n')
+    result = cli("import", "markdown", str(payload), "--field", "")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "papercli: error: --field is empty: name the JSON text field, e.g. --field readme_en\n"
+    )
+    assert list((library / "papers").iterdir()) == []
+
+
+def test_a_windows_1252_file_is_said_so(cli: Runner, library: Path, tmp_path: Path) -> None:
+    page = tmp_path / "list.md"
+    page.write_bytes("- [Caf\u00e9 attention](https://arxiv.org/abs/2106.09685)\n".encode("cp1252"))
+    result = cli("import", "markdown", str(page))
+    assert result.exit_code == 0, result
+    assert result.stderr == f"papercli: {page}: not UTF-8, read as Windows-1252\n"
+    assert [p.title for p in Library.open(library).papers()] == ["Caf\u00e9 attention"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papercli.cli_common import echo, handle_errors, open_library, print_json
+from papercli.cli_common import echo, handle_errors, open_library, print_json, warn
 from papercli.documents import read_document
 from papercli.errors import UsageError
 from papercli.models import normalize_tag
@@ -122,11 +122,15 @@ def import_markdown_cmd(
     """
     from papercli.import_markdown import import_markdown, markdown_from_json
 
+    if field is not None and not field.strip():
+        raise UsageError("--field is empty: name the JSON text field, e.g. --field readme_en")
     tags = _tags(tag)
     documents: list[tuple[str, str]] = []
     for path in files:
-        text, _ = read_document(path)
-        if field:
+        text, remark = read_document(path)
+        if remark:
+            warn(remark)
+        if field is not None:
             text = markdown_from_json(text, field, str(path))
         documents.append((_document_name(path), text))
     _run(lambda plan: import_markdown(plan, documents, tags), dry_run, as_json, verbose)
@@ -154,7 +158,9 @@ def import_notes_cmd(
     from papercli.import_notes import import_notes
 
     tags = _tags(tag)
-    text, _ = read_document(file)
+    text, remark = read_document(file)
+    if remark:
+        warn(remark)
     name = _document_name(file)
     _run(
         lambda plan: import_notes(plan, text, name, separator.strip(), tags),
