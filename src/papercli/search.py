@@ -570,8 +570,9 @@ def parse_query(
 
     Several ``tag:`` filters must all match; ``tag:a,b`` matches either; a leading ``-``
     negates any filter and nothing else (``-vision`` is a ``UsageError``). ``arxiv:ID`` and
-    URLs are words, not filters; so is ``word:`` with nothing after the colon. Raises
-    ``UsageError`` for an unknown filter or a bad value.
+    URLs are words, not filters; so is ``word:`` with nothing after the colon unless ``word``
+    names a filter. Raises ``UsageError`` for an unknown filter, a bad or empty value
+    (``tag:``, ``-year:``).
     """
     from papercli.arxiv_ids import parse_arxiv_id
 
@@ -581,6 +582,9 @@ def parse_query(
         minus, name, value, phrase, word = match.groups()
         if name is not None:
             bare = value.strip('"')
+            if name.lower() in FILTER_NAMES:  # an empty value is an error, not a word
+                query.filters.append(make_filter(name.lower(), bare, negated=bool(minus)))
+                continue
             if name.lower() == "arxiv" or value.startswith("//") or not bare:
                 if minus:
                     raise UsageError(f"{match.group(0)!r} is not a filter: {_LEAVE_OUT}")
