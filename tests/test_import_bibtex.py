@@ -219,3 +219,24 @@ def test_round_trip_bundled_library(cli: Runner, tmp_path: Path) -> None:
     got = {k: v[:5] for k, v in _identity(target).items()}
     assert got == want
     assert r.stdout.splitlines()[-1] == f"{len(want)} added, {len(merged)} merged, 0 skipped"
+
+
+def test_files_without_entries_exit_1(library: Path, cli: Runner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.bib"
+    empty.write_text("")
+    binary = tmp_path / "photo.bib"
+    binary.write_bytes(bytes(range(256)) * 4)
+    r = cli("import", "bibtex", str(empty), str(binary))
+    assert r.exit_code == 1
+    assert r.stdout == "0 added, 0 merged, 0 skipped\n"
+    assert r.stderr.splitlines()[-2:] == [
+        f"papercli: no references found in {empty}",
+        f"papercli: no references found in {binary}",
+    ]
+    assert _files(library) == {}
+    r = cli("import", "bibtex", "--json", str(empty))
+    assert r.exit_code == 1
+    assert r.stderr == f"papercli: no references found in {empty}\n"
+    # A file that brings an entry makes the run a success; the empty file is not an error.
+    r = cli("import", "bibtex", str(empty), str(BIB / "arxiv.bib"))
+    assert (r.exit_code, r.stderr) == (0, "")

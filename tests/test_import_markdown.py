@@ -264,11 +264,23 @@ def test_document_without_links(cli: Runner, library: Path, tmp_path: Path) -> N
     roadmap = tmp_path / "roadmap.md"
     roadmap.write_text("# Roadmap\n\n## Maths\n\n* Linear algebra\n* Calculus\n")
     result = cli("import", "markdown", str(roadmap))
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert result.stdout == (
         "0 added, 0 merged, 0 already up to date, 1 skipped; 0 notes\n"
         "  skipped 1: document without links\n"
     )
+    assert result.stderr == f"papercli: no references found in {roadmap}\n"
+    # With another document that brings a paper, the empty one is only a skipped line.
+    page = tmp_path / "list.md"
+    page.write_text("- [LoRA](https://arxiv.org/abs/2106.09685)\n")
+    result = cli("import", "markdown", str(roadmap), str(page))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith("1 added, 0 merged, 0 already up to date, 1 skipped;")
+    # Nothing new from the list and nothing at all in the roadmap: exit 1, --json too.
+    result = cli("import", "markdown", "--json", str(page), str(roadmap))
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["unchanged"] == ["2021lora"]  # no authors in the list
+    assert result.stderr == f"papercli: no references found in {roadmap}\n"
 
 
 def test_bad_input_is_one_line_and_exit_2(cli: Runner, library: Path, tmp_path: Path) -> None:

@@ -103,3 +103,17 @@ def test_large_dump_is_fast(cli: Runner, library: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result
     assert result.stdout.startswith("0 added, 400 merged")
     assert elapsed < 20, elapsed
+
+
+def test_posts_naming_no_paper_exit_1(cli: Runner, library: Path, tmp_path: Path) -> None:
+    posts = tmp_path / "posts.txt"
+    posts.write_text("Good morning.\n------\nNothing to cite today.\n")
+    r = cli("import", "notes", str(posts))
+    assert r.exit_code == 1
+    assert r.stdout.startswith("0 added, 0 merged, 0 already up to date, 2 skipped; 0 notes\n")
+    assert r.stderr == f"papercli: no references found in {posts}\n"
+    assert list((library / "papers").iterdir()) == []
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    r = cli("import", "notes", str(empty))
+    assert (r.exit_code, r.stderr) == (1, f"papercli: no references found in {empty}\n")

@@ -281,6 +281,7 @@ class ImportReport:
     rekeyed: list[tuple[str, str, str]] = field(default_factory=list)  # (old, new, why)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
+    empty: list[str] = field(default_factory=list)  # files with no entry at all, as named
 
 
 def import_bibtex(
@@ -305,6 +306,8 @@ def import_bibtex(
         for path, text in texts:
             parsed = parse_bibtex(text, path.name)
             report.skipped.extend(parsed.skipped)
+            if not parsed.papers and not parsed.skipped:
+                report.empty.append(str(path))
             for where, paper in parsed.papers:
                 paper.tags = list(tags)
                 # No time stamp: importing the same file again then changes nothing.

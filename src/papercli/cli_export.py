@@ -323,11 +323,13 @@ def import_bibtex_cmd(
 ) -> None:
     """Import BibTeX entries: keys kept when free, LaTeX turned into Unicode, papers already in
     the library merged (same arXiv id, DOI, URL or title), malformed entries reported and
-    skipped.
+    skipped. Exits 1 when nothing was imported or merged and a file held no entry at all
+    (one 'no references found in FILE' line each).
 
     Example: papercli import bibtex zotero.bib --tag thesis --dry-run
     """
     from papercli.bibtex_in import import_bibtex
+    from papercli.cli_import import fail_if_nothing_found
 
     tags = list(dict.fromkeys(normalize_tag(t) for value in tag or [] for t in value.split(",")
                               if t.strip()))  # fmt: skip
@@ -345,6 +347,7 @@ def import_bibtex_cmd(
             "skipped": [{"from": s.where, "why": s.why} for s in report.skipped],
             "dry_run": dry_run,
         })  # fmt: skip
+        fail_if_nothing_found(report.empty, bool(report.added or report.merged))
         return
     from papercli.cli_common import echo
 
@@ -363,6 +366,7 @@ def import_bibtex_cmd(
     )
     if dry_run:
         echo("dry run: nothing was written")
+    fail_if_nothing_found(report.empty, bool(report.added or report.merged))
 
 
 def register(app: typer.Typer) -> None:

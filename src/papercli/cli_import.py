@@ -15,7 +15,7 @@ import typer
 
 from papercli.cli_common import echo, handle_errors, open_library, print_json, warn
 from papercli.documents import read_document
-from papercli.errors import UsageError
+from papercli.errors import EXIT_NOT_FOUND, UsageError
 from papercli.models import normalize_tag
 
 if TYPE_CHECKING:
@@ -55,10 +55,30 @@ def _document_name(path: Path) -> str:
     return "stdin" if str(path) == "-" else path.name
 
 
+def _shown(path: Path) -> str:
+    return "standard input" if str(path) == "-" else str(path)
+
+
+def fail_if_nothing_found(empty: list[str], imported_anything: bool) -> None:
+    """Exit 1 when the command imported and merged nothing and some file held no reference
+    at all, with one stderr line per such file (an empty .bib, a binary file, a Markdown file
+    without links)."""
+    if imported_anything or not empty:
+        return
+    for name in dict.fromkeys(empty):
+        warn(f"no references found in {name}")
+    raise typer.Exit(EXIT_NOT_FOUND)
+
+
 def _run(
-    build: Callable[[ImportPlan], ImportReport], dry_run: bool, as_json: bool, verbose: bool
+    build: Callable[[ImportPlan], ImportReport],
+    dry_run: bool,
+    as_json: bool,
+    verbose: bool,
+    shown: dict[str, str],
 ) -> None:
-    """Plan the import (under the write lock unless --dry-run), write it, print the report."""
+    """Plan the import (under the write lock unless --dry-run), write it, print the report;
+    exit 1 when nothing was found (see ``fail_if_nothing_found``)."""
     from papercli.import_markdown import ImportPlan
 
     library = open_library()
@@ -73,8 +93,11 @@ def _run(
         data = report.to_json()
         data["dry_run"] = dry_run
         print_json(data)
-        return
-    _print_report(report, dry_run, verbose)
+    else:
+        _print_report(report, dry_run, verbose)
+    fail_if_nothing_found(
+        [shown.get(name, name) for name in report.empty], bool(report.added or report.merged)
+    )
 
 
 def _print_report(report: ImportReport, dry_run: bool, verbose: bool) -> None:
@@ -116,7 +139,9 @@ def import_markdown_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Import Markdown reading lists (awesome-list style): one entry per linked reference,
-    headings as tags, nested comments as notes; duplicates are merged.
+    headings as tags, nested comments as notes; duplicates are merged. Exits 1 when nothing
+    was imported or merged and a file held no reference at all (one 'no references found in
+    FILE' line each).
 
     Example: papercli import markdown README.md --tag transformers --dry-run
     """
@@ -126,6 +151,7 @@ def import_markdown_cmd(
         raise UsageError("--field is empty: name the JSON text field, e.g. --field readme_en")
     tags = _tags(tag)
     documents: list[tuple[str, str]] = []
+    shown: dict[str, str] = {}
     for path in files:
         text, remark = read_document(path)
         if remark:
@@ -133,7 +159,8 @@ def import_markdown_cmd(
         if field is not None:
             text = markdown_from_json(text, field, str(path))
         documents.append((_document_name(path), text))
-    _run(lambda plan: import_markdown(plan, documents, tags), dry_run, as_json, verbose)
+        shown.setdefault(_document_name(path), _shown(path))
+    _run(lambda plan: import_markdown(plan, documents, tags), dry_run, as_json, verbose, shown)
 
 
 @import_app.command("notes")
@@ -149,7 +176,8 @@ def import_notes_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Attach posts (separated by a line such as '------') as notes to the papers they link on
-    arXiv or name by full title; papers linked on arXiv but missing are added.
+    arXiv or name by full title; papers linked on arXiv but missing are added. Exits 1 when
+    no post names a paper (one 'no references found in FILE' line).
 
     Example: papercli import notes posts.txt --separator '------' --dry-run
     """
@@ -167,6 +195,7 @@ def import_notes_cmd(
         dry_run,
         as_json,
         verbose,
+        {name: _shown(file)},
     )
 
 

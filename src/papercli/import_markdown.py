@@ -970,6 +970,7 @@ class ImportReport:
     skipped: list[Skip] = field(default_factory=list)
     notes_attached: int = 0
     titles: dict[str, str] = field(default_factory=dict)
+    empty: list[str] = field(default_factory=list)  # documents in which nothing was recognised
 
     def skipped_by_reason(self) -> list[tuple[str, int]]:
         return Counter(s.reason for s in self.skipped).most_common()
@@ -1082,6 +1083,7 @@ def import_markdown(
             plan.report.skipped.extend(parsed.skipped)
         else:  # one line for a document of topics without links, not one per line
             plan.report.skipped.append(Skip("document without links", name))
+            plan.report.empty.append(name)
         for paper in parsed.papers:
             plan.report.notes_attached += len(paper.notes)
             plan.add(paper)

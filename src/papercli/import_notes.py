@@ -111,6 +111,7 @@ def import_notes(
     for key, title in _known_titles(plan):
         titles.add(key, title)
     seen: set[str] = set()
+    recognised = 0
     for post in split_posts(repair_text(text), separator):
         fingerprint = " ".join(post.split())
         if fingerprint in seen:
@@ -150,6 +151,9 @@ def import_notes(
         if not keys:
             report.skipped.append(Skip("no paper recognised", post))
         report.notes_attached += len(keys)
+        recognised += len(keys)
+    if not recognised:
+        report.empty.append(document)
     return plan.finish()
 
 
