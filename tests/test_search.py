@@ -340,3 +340,67 @@ def test_dash_h_is_help_and_negated_filters_still_work(cli: Runner, lib: Path) -
         "dao2022flashattention"
     ]
     assert keys_of(cli, "-type:paper", "-status:read") == ["alammar2018illustrated"]
+
+
+MORE_PAPERS = {
+    "kubler2009dependency": 'title = "Dependency Parsing"\nauthors = ["Kübler, Sandra"]\n',
+    "stroustrup2013c": 'title = "The C++ Programming Language"\nauthors = ["Stroustrup, Bjarne"]\n',
+    "chollet2017xception": 'title = "Xception: Deep Learning with Depthwise Separable '
+    'Convolutions"\nauthors = ["Chollet, François"]\n',
+    "smith2020x": 'title = "Project X, a Study"\n',
+    "peters2019sparse": 'title = "Sparse Sequence-to-Sequence Models with α-entmax"\n',
+    "tanaka2020nihongo": 'title = "日本語 大規模言語モデル"\nauthors = ["田中, 太郎"]\n',
+    "sharma2021hindi": 'title = "हिन्दी भाषा के लिए मॉडल"\n',
+}
+
+
+@pytest.fixture
+def intl(lib: Path) -> Path:
+    for key, text in MORE_PAPERS.items():
+        (lib / "papers" / f"{key}.toml").write_text(text, encoding="utf-8")
+    return lib
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("kubler", ["kubler2009dependency"]),  # accents fold both ways
+        ("Kübler", ["kubler2009dependency"]),
+        ("francois", ["chollet2017xception"]),
+        ("c++", ["stroustrup2013c"]),  # one letter: a whole word, not a prefix (convolutions)
+        ("x", ["smith2020x"]),  # not Xception
+        ("α", ["peters2019sparse"]),
+        ("α-entmax", ["peters2019sparse"]),
+        ("日本語", ["tanaka2020nihongo"]),
+        ("田中", ["tanaka2020nihongo"]),
+        ("大規模言語モデル", ["tanaka2020nihongo"]),
+        ("हिन्दी", ["sharma2021hindi"]),
+        ("भाषा मॉडल", ["sharma2021hindi"]),
+    ],
+)
+def test_words_of_any_script_and_one_letter_words(
+    cli: Runner, intl: Path, query: str, found: list[str]
+) -> None:
+    assert keys_of(cli, query) == found
+
+
+def test_no_query_word_is_dropped(cli: Runner, intl: Path) -> None:
+    assert set(keys_of(cli, "日本語 lora")) == {"tanaka2020nihongo", "hu2021lora"}
+    assert keys_of(cli, "日本語 lora", "--limit", "1") != []
+    result = cli("search", "ü")  # a word, found nowhere: not an empty query
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "papercli: nothing matches 'ü': try fewer words, or 'papercli list'\n"
+    result = cli("search", "!!", "—")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "papercli: error: give words to search for or a filter: see 'papercli search --help'\n"
+    )
+
+
+def test_words_keep_their_script() -> None:
+    from papercli.search import words
+
+    assert words("Kübler-Ross, Łukasz don't ΣΟΦΟΣ x c++") == [
+        "kubler", "ross", "lukasz", "dont", "σοφοσ", "x", "c"
+    ]  # fmt: skip
+    assert words("日本語 हिन्दी") == ["日本語", "हिन्दी"]

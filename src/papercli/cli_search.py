@@ -6,7 +6,6 @@ when it is (rich is imported only then).
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Annotated, Any
 
@@ -143,19 +142,16 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_WORD_SPAN_RE = re.compile(r"[A-Za-z0-9À-ɏ]+(?:[-'][A-Za-z0-9À-ɏ]+)*")
-
-
 def _highlighted(text: str, matched: frozenset[str]) -> Any:
     """``text`` as rich Text with the words that matched the query in bold yellow."""
     from rich.text import Text
 
-    from papercli.search import text_tokens
+    from papercli.search import text_tokens, word_spans
 
     out = Text(text)
-    for span in _WORD_SPAN_RE.finditer(text):
-        if matched.intersection(text_tokens(span.group())):
-            out.stylize("bold yellow", span.start(), span.end())
+    for start, end in word_spans(text):
+        if matched.intersection(text_tokens(text[start:end])):
+            out.stylize("bold yellow", start, end)
     return out
 
 

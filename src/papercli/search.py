@@ -23,6 +23,7 @@ This module never prints; bad queries raise ``UsageError``.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import mmap
@@ -30,6 +31,7 @@ import os
 import pickle
 import re
 import struct
+import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from papercli.errors import UsageError
-from papercli.keys import STOPWORDS, ascii_fold
+from papercli.keys import _FOLD, STOPWORDS
 from papercli.models import normalize_tag, validate_status, validate_type
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: Unicode words and one-letter words
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
@@ -77,18 +79,72 @@ _CAMEL_RE = re.compile(r"(?<![A-Za-z])[A-Z][a-z]{2,}(?:[A-Z][a-z]{2,})+(?![A-Za-
 _CAMEL_PART_RE = re.compile(r"[A-Z][a-z]{2,}")
 _SEPARATORS_RE = re.compile(r"[-/_]")
 _HAS_CAMEL_RE = re.compile(r"[a-z][A-Z]")
+# Accents as NFKD spells them (combining diacritical marks): dropped, so Kübler is kubler.
+_ACCENTS_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# The combining marks of the BMP (vowel signs, viramas, points...): part of a word in the
+# scripts that use them (Devanagari, Arabic, Thai, kana voicing...), never a word break.
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+    "\u0711\u0730-\u074a\u07a6-\u07b0\u07eb-\u07f3\u0816-\u082d\u0859-\u085b\u0898-\u089f\u08ca-\u08e1\u08e3-\u0903"
+    "\u093a-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0983\u09bc-\u09d7\u09e2\u09e3\u09fe"
+    "\u0a01-\u0a03\u0a3c-\u0a51\u0a70\u0a71\u0a75\u0a81-\u0a83\u0abc-\u0acd\u0ae2\u0ae3\u0afa-\u0aff"
+    "\u0b01-\u0b03\u0b3c-\u0b57\u0b62\u0b63\u0b82\u0bbe-\u0bcd\u0bd7\u0c00-\u0c04\u0c3c-\u0c56"
+    "\u0c62\u0c63\u0c81-\u0c83\u0cbc-\u0cd6\u0ce2\u0ce3\u0cf3\u0d00-\u0d03\u0d3b-\u0d57\u0d62\u0d63"
+    "\u0d81-\u0d83\u0dca-\u0ddf\u0df2\u0df3\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc"
+    "\u0ec8-\u0ece\u0f18\u0f19\u0f35\u0f37\u0f39\u0f3e\u0f3f\u0f71-\u0f84\u0f86\u0f87\u0f8d-\u0fbc"
+    "\u0fc6\u102b-\u103e\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074\u1082-\u108d\u108f\u109a-\u109d"
+    "\u135d-\u135f\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773\u17b4-\u17d3\u17dd"
+    "\u180b-\u180d\u180f\u1885\u1886\u18a9\u1920-\u193b\u1a17-\u1a1b\u1a55-\u1a7f\u1ab0-\u1aff"
+    "\u1b00-\u1b04\u1b34-\u1b44\u1b6b-\u1b73\u1b80-\u1b82\u1ba1-\u1bad\u1be6-\u1bf3\u1c24-\u1c37"
+    "\u1cd0-\u1cd2\u1cd4-\u1ce8\u1ced\u1cf4\u1cf7-\u1cf9\u1dc0-\u1dff\u20d0-\u20f0\u2cef-\u2cf1"
+    "\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a\ua66f-\ua672\ua674-\ua67d\ua69e\ua69f\ua6f0\ua6f1"
+    "\ua802\ua806\ua80b\ua823-\ua827\ua82c\ua880\ua881\ua8b4-\ua8c5\ua8e0-\ua8f1\ua8ff\ua926-\ua92d"
+    "\ua947-\ua953\ua980-\ua983\ua9b3-\ua9c0\ua9e5\uaa29-\uaa36\uaa43\uaa4c\uaa4d\uaa7b-\uaa7d"
+    "\uaab0\uaab2-\uaab4\uaab7\uaab8\uaabe\uaabf\uaac1\uaaeb-\uaaef\uaaf5\uaaf6\uabe3-\uabea\uabec\uabed"
+    "\ufb1e\ufe00-\ufe0f\ufe20-\ufe2f"
+)
+
+
+@functools.cache
+def _unicode_word_re() -> re.Pattern[str]:
+    """Words of non-ASCII text: runs of letters, digits and marks of any script (compiled
+    only when such text turns up)."""
+    return re.compile(rf"\d+\.\d+|(?:[^\W_]|[{_MARKS}])+")
+
+
+@functools.cache
+def _span_re() -> re.Pattern[str]:
+    letter = rf"(?:[^\W_]|[{_MARKS}])"
+    return re.compile(rf"{letter}+(?:[-'’]{letter}+)*")
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word of ``text`` as written, a hyphenated word as one (for
+    highlighting the words that matched)."""
+    return [m.span() for m in _span_re().finditer(text)]
 
 
 def fold(text: str) -> str:
-    """Plain ASCII, apostrophes dropped (``Łukasz`` -> ``Lukasz``, ``don't`` -> ``dont``)."""
+    """Accents and apostrophes dropped, letters with no accent-free form spelt out
+    (``Kübler`` -> ``Kubler``, ``Łukasz`` -> ``Lukasz``, ``don't`` -> ``dont``); letters of
+    other scripts are kept (``α``, ``日本語``). Case is kept."""
     if not text.isascii():
-        text = ascii_fold(text)
+        text = _ACCENTS_RE.sub("", unicodedata.normalize("NFKD", text.translate(_FOLD)))
     return text.replace("'", "")
 
 
+def _find_words(folded: str) -> list[str]:
+    """The lower-case words of folded text, one-letter words included."""
+    if folded.isascii():
+        return _WORD_RE.findall(folded.lower())
+    return _unicode_word_re().findall(folded.casefold())
+
+
 def words(text: str) -> list[str]:
-    """The normalised words of ``text``, in order; single letters are dropped."""
-    return [w for w in _WORD_RE.findall(fold(text).lower()) if len(w) > 1 or w.isdigit()]
+    """The normalised words of ``text``, in order: letters and digits of any script, accents
+    folded, lower case; a single letter is a word too (``x``, ``α``)."""
+    return _find_words(fold(text))
 
 
 def text_tokens(text: str) -> list[str]:
@@ -96,7 +152,7 @@ def text_tokens(text: str) -> list[str]:
     camel-case words (``FlashAttention`` -> ``flash``, ``attention``)."""
     folded = fold(text)
     lower = folded.lower()
-    out = [w for w in _WORD_RE.findall(lower) if len(w) > 1 or w.isdigit()]
+    out = _find_words(folded)
     if "-" in lower or "/" in lower or "_" in lower:
         out.extend(_SEPARATORS_RE.sub("", m) for m in _COMPOUND_RE.findall(lower))
     if _HAS_CAMEL_RE.search(folded):
@@ -114,7 +170,8 @@ def key_tokens(key: str) -> list[str]:
 def paper_tokens(paper: Paper) -> list[tuple[str, int]]:
     """(word, field code) for every word of a paper, repeats included."""
     out = [(t, 0) for t in text_tokens(paper.title)]
-    title_words = words(paper.title)
+    # Joined pairs skip one-letter words, so "a" between two words does not hide the pair.
+    title_words = [w for w in words(paper.title) if len(w) > 1 or w.isdigit()]
     out += [(a + b, 7) for a, b in zip(title_words, title_words[1:], strict=False)]
     for author in paper.authors:
         out += [(t, 1) for t in text_tokens(author)]
@@ -286,7 +343,7 @@ class WordIndex:
         if i < len(vocab) and vocab[i] == term:
             found[i] = 1.0
         if prefix and len(term) >= 3 and not term.isdigit():
-            end = bisect_left(vocab, term + "\x7f", i)
+            end = bisect_left(vocab, term + "\U0010ffff", i)
             # A long word is rarely typed in part: only its plural counts as a prefix match.
             longer = [t for t in range(i, end) if t not in found and (
                 len(term) <= 7 or vocab[t][len(term):] in ("s", "es"))]  # fmt: skip
