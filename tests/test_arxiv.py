@@ -672,9 +672,11 @@ def test_add_show_export_bibtex_round_trip(cli: Runner, library: Path, arxiv: Ar
         "  archivePrefix = {arXiv},",
         "  primaryClass = {cs.CL},",
         "  url = {https://arxiv.org/abs/2106.09685},",
-        "@article{maldacena1997large,",
+        # arXiv's journal_ref is free text: a note on the preprint entry, not a journal name.
+        "@misc{maldacena1997large,",
         "  author = {Maldacena, Juan M.},",
         "  eprint = {hep-th/9711200},",
+        "  note = {Published in Adv.Theor.Math.Phys.2:231-252,1998},",
         "  doi = {10.1023/A:1026654312961},",
     ):
         assert line in lines, line

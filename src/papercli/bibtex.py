@@ -204,7 +204,10 @@ def format_author(stored: str, biblatex: bool = False) -> str:
 
 
 def _venue(paper: Paper) -> str:
-    venue = (paper.venue or paper.journal_ref).strip()
+    # Only a venue someone named makes a journal or booktitle. arXiv's journal_ref is free text
+    # ("Adv.Theor.Math.Phys.2:231-252,1998": journal, volume, pages and year in one string), so
+    # it goes in a note of the preprint's entry instead.
+    venue = paper.venue.strip()
     return "" if _ARXIV_VENUE.match(venue) else venue
 
 
@@ -271,6 +274,9 @@ def entry_fields(paper: Paper, biblatex: bool = False) -> tuple[str, list[tuple[
             fields.append(("archivePrefix", "arXiv"))
             if paper.primary_category:
                 fields.append(("primaryClass", escape(paper.primary_category, biblatex)))
+    journal_ref = paper.journal_ref.strip()
+    if journal_ref and not venue and not any(name == "note" for name, _ in fields):
+        fields.append(("note", escape(f"Published in {journal_ref}", biblatex)))
     if paper.doi:
         fields.append(("doi", escape_url(paper.doi, biblatex)))
     url = paper.url or (f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else "")

@@ -230,7 +230,8 @@ def export_bibtex(
         _nothing_to_export()
     _write_output(format_bibliography(_load(library, selection), biblatex), output)
     if output is not None and str(output) != "-":
-        warn(f"wrote {len(selection.keys)} entries to {output}")
+        count = len(selection.keys)
+        warn(f"wrote {count} {'entry' if count == 1 else 'entries'} to {output}")
 
 
 # ---------------------------------------------------------------------------------------------
