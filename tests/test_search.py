@@ -384,6 +384,16 @@ def test_words_of_any_script_and_one_letter_words(
     assert keys_of(cli, query) == found
 
 
+def test_initials_are_not_words(cli: Runner, intl: Path) -> None:
+    (intl / "papers" / "wang2020one.toml").write_text(
+        'title = "One Character Names"\nauthors = ["王, 小明", "Chen, C."]\n', encoding="utf-8"
+    )
+    assert keys_of(cli, "c++") == ["stroustrup2013c"]  # not Chen, C. nor Hu, Edward J.
+    assert keys_of(cli, "--author", "Edward J. Hu") == ["hu2021lora"]
+    assert keys_of(cli, "author:王") == ["wang2020one"]
+    assert keys_of(cli, "王") == ["wang2020one"]
+
+
 def test_no_query_word_is_dropped(cli: Runner, intl: Path) -> None:
     assert set(keys_of(cli, "日本語 lora")) == {"tanaka2020nihongo", "hu2021lora"}
     assert keys_of(cli, "日本語 lora", "--limit", "1") != []

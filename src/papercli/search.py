@@ -61,7 +61,7 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 4  # 4: Unicode words and one-letter words
+INDEX_VERSION = 5  # 5: Unicode words, one-letter words, no initials
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
@@ -147,6 +147,12 @@ def words(text: str) -> list[str]:
     return _find_words(fold(text))
 
 
+def name_words(tokens: list[str]) -> list[str]:
+    """``tokens`` less initials (``J.``): a one-letter Latin word in a name says nothing, but
+    a one-character family name (``王``) does."""
+    return [t for t in tokens if len(t) > 1 or not t.isascii()]
+
+
 def text_tokens(text: str) -> list[str]:
     """``words`` plus joined compounds (``few-shot`` -> ``fewshot``) and the parts of
     camel-case words (``FlashAttention`` -> ``flash``, ``attention``)."""
@@ -174,7 +180,7 @@ def paper_tokens(paper: Paper) -> list[tuple[str, int]]:
     title_words = [w for w in words(paper.title) if len(w) > 1 or w.isdigit()]
     out += [(a + b, 7) for a, b in zip(title_words, title_words[1:], strict=False)]
     for author in paper.authors:
-        out += [(t, 1) for t in text_tokens(author)]
+        out += [(t, 1) for t in name_words(text_tokens(author))]
     out += [(t, 2) for t in key_tokens(paper.key)]
     for tag in paper.tags:
         out += [(t, 3) for t in text_tokens(tag)]
@@ -587,7 +593,7 @@ def make_filter(name: str, value: str, negated: bool = False) -> Filter:
     elif name == "year":
         made.years = parse_year(value)
     else:
-        made.author_words = tuple(words(value))
+        made.author_words = tuple(name_words(words(value)))
         if not made.author_words:
             raise UsageError(f"invalid author {value!r}: give a name, for example author:vaswani")
     if name in ("tag", "status", "type") and not made.either:
