@@ -414,3 +414,18 @@ def test_words_keep_their_script() -> None:
         "kubler", "ross", "lukasz", "dont", "σοφοσ", "x", "c"
     ]  # fmt: skip
     assert words("日本語 हिन्दी") == ["日本語", "हिन्दी"]
+
+
+def test_no_there_is_more_line_when_fewer_hits_than_the_limit(cli: Runner, library: Path) -> None:
+    for title in (
+        "Sparse attention for long documents",
+        "Sparse mixture of experts routing",
+        "Dense retrieval for question answering",
+    ):
+        assert cli("add", "--title", title, "--year", "2021").exit_code == 0
+    result = cli("search", "sparse", "--limit", "3")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 3  # header + 2 hits
+    assert "showing the best" not in result.stderr
+    result = cli("search", "sparse", "--limit", "1")
+    assert "showing the best 1: use --limit N for more (0: all)" in result.stderr

@@ -16,7 +16,7 @@ from collections.abc import Callable, Container
 from papercli.models import family_name, is_person
 
 # Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans({
+LETTER_FOLDS = str.maketrans({
     "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
     "þ": "th", "Þ": "Th", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i",
     "’": "'", "‘": "'",
@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
 
 def ascii_fold(text: str) -> str:
     """Transliterate to plain ASCII, dropping what has no ASCII form."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = unicodedata.normalize("NFKD", text.translate(LETTER_FOLDS))
     return text.encode("ascii", "ignore").decode("ascii")
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from papercli.errors import UsageError
-from papercli.keys import _FOLD, STOPWORDS
+from papercli.keys import LETTER_FOLDS, STOPWORDS
 from papercli.models import normalize_tag, validate_status, validate_type
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def fold(text: str) -> str:
     (``Kübler`` -> ``Kubler``, ``Łukasz`` -> ``Lukasz``, ``don't`` -> ``dont``); letters of
     other scripts are kept (``α``, ``日本語``). Case is kept."""
     if not text.isascii():
-        text = _ACCENTS_RE.sub("", unicodedata.normalize("NFKD", text.translate(_FOLD)))
+        text = _ACCENTS_RE.sub("", unicodedata.normalize("NFKD", text.translate(LETTER_FOLDS)))
     return text.replace("'", "")
 
 
@@ -920,7 +920,10 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
     if query.phrases:
         hits = _with_phrases(library, hits, query.phrases)
     hits.sort(key=lambda h: (-h.score, not h.exact_title, -h.row[R_YEAR], h.key))
-    return Result(hits[:need], more or len(hits) > need, frozenset(highlight))
+    # Say "there is more" only when the limit really left something out: with fewer hits than
+    # the limit, what pruning skipped scored below the ones shown (and below MIN_SCORE).
+    more = len(hits) > need or (more and len(hits) >= need)
+    return Result(hits[:need], more, frozenset(highlight))
 
 
 def _direct(indexes: list[WordIndex], terms: list[str]) -> dict[str, tuple[int, int, int]]:
