@@ -742,73 +742,77 @@ class Library:
             rows = Index(None, {}, [], cache["cols"], cache["n_rows"]).rows
         problems: dict[str, str] = dict(cache["problems"]) if cache else {}
         tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
-        changed = [n for n, s in sig.items() if old_sig.get(n) != s]
-        removed = [n for n in old_sig if n not in sig]
-        dirty: dict[int, dict[str, Paper | None]] = {}
-        for name in removed:
-            key = name[:-5]
-            rows.pop(key, None)
-            problems.pop(name, None)
-            dirty.setdefault(shard_of(key), {})[key] = None
-        for name in changed:
-            key = name[:-5]
-            problems.pop(name, None)
-            rows.pop(key, None)
-            paper: Paper | None = None
-            if not KEY_RE.match(key):
-                problems[name] = (
-                    f"{PAPERS_DIR}/{name}:1:1: the file name is not a valid key "
-                    "(lower-case ASCII letters, digits, '-', '_', '.'); rename it"
-                )
-            else:
-                try:
-                    data = (self.papers_dir / name).read_bytes()
-                    paper = parse_paper_bytes(key, data, f"{PAPERS_DIR}/{name}")
-                except FileNotFoundError:
-                    sig.pop(name, None)
-                except OSError as exc:
-                    problems[name] = f"{PAPERS_DIR}/{name}:1:1: cannot read ({exc.strerror})"
-                except MalformedFileError as exc:
-                    problems[name] = str(exc)
-            if paper is not None:
-                rows[key] = summarize(paper)
-            dirty.setdefault(shard_of(key), {})[key] = paper
-        self._write_cache(sig, rows, problems, tokens, dirty, full_rebuild=cache is None)
+        by_shard: dict[int, list[str]] = {}
+        for name, stat in sig.items():
+            if old_sig.get(name) != stat:
+                by_shard.setdefault(shard_of(name[:-5]), []).append(name)
+        for name in old_sig:
+            if name not in sig:
+                by_shard.setdefault(shard_of(name[:-5]), []).append(name)
+        full_rebuild = cache is None
+        writable = self._prepare_cache_dir()
+        # One shard at a time, so a first run over 100,000 files holds one shard's papers in
+        # memory, not all of them.
+        for shard in sorted(by_shard) if not full_rebuild else range(SHARDS):
+            papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
+            for name in by_shard.get(shard, ()):
+                key = name[:-5]
+                problems.pop(name, None)
+                rows.pop(key, None)
+                papers.pop(key, None)
+                if name not in sig:
+                    continue
+                paper = self._parse_for_cache(name, sig, problems)
+                if paper is not None:
+                    rows[key] = summarize(paper)
+                    papers[key] = paper
+            if writable:
+                writable = self._write_shard(shard, papers)
+                tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+        if writable:
+            try:
+                data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
+                atomic_write(self.cache_dir / "index.bin", data, durable=False)
+            except (OSError, ValueError, OverflowError, TypeError):
+                pass  # a cache that cannot be written only costs speed
         return Index(rows, problems, tokens)
 
-    def _write_cache(
-        self,
-        sig: dict[str, tuple[int, int, int]],
-        rows: dict[str, tuple[Any, ...]],
-        problems: dict[str, str],
-        tokens: list[int],
-        dirty: dict[int, dict[str, Paper | None]],
-        full_rebuild: bool,
-    ) -> None:
-        """Best effort: a cache that cannot be written only costs speed."""
+    def _parse_for_cache(
+        self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
+    ) -> Paper | None:
+        """One changed file, parsed; its problem recorded when it cannot be."""
+        key = name[:-5]
+        if not KEY_RE.match(key):
+            problems[name] = (
+                f"{PAPERS_DIR}/{name}:1:1: the file name is not a valid key "
+                "(lower-case ASCII letters, digits, '-', '_', '.'); rename it"
+            )
+            return None
+        try:
+            data = (self.papers_dir / name).read_bytes()
+            return parse_paper_bytes(key, data, f"{PAPERS_DIR}/{name}")
+        except FileNotFoundError:
+            sig.pop(name, None)
+        except OSError as exc:
+            problems[name] = f"{PAPERS_DIR}/{name}:1:1: cannot read ({exc.strerror})"
+        except MalformedFileError as exc:
+            problems[name] = str(exc)
+        return None
+
+    def _prepare_cache_dir(self) -> bool:
         try:
             (self.cache_dir / "shards").mkdir(parents=True, exist_ok=True)
-            for shard, updates in dirty.items():
-                papers = {} if full_rebuild else (self._load_shard(shard) or {})
-                for key, paper in updates.items():
-                    if paper is None:
-                        papers.pop(key, None)
-                    else:
-                        papers[key] = paper
-                atomic_write(
-                    self.shard_path(shard), _pickle().dumps(papers, protocol=5), durable=False
-                )
-                tokens[shard] = (tokens[shard] + 1) % (1 << 62)
-            if full_rebuild:
-                for shard in range(SHARDS):
-                    if shard not in dirty:
-                        atomic_write(
-                            self.shard_path(shard), _pickle().dumps({}, protocol=5), durable=False
-                        )
-            data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
-            atomic_write(self.cache_dir / "index.bin", data, durable=False)
-        except (OSError, ValueError, OverflowError, TypeError):
-            pass
+            return True
+        except OSError:
+            return False
+
+    def _write_shard(self, shard: int, papers: dict[str, Paper]) -> bool:
+        """Best effort: a cache that cannot be written only costs speed."""
+        try:
+            atomic_write(self.shard_path(shard), _pickle().dumps(papers, protocol=5), durable=False)
+            return True
+        except (OSError, ValueError, TypeError):
+            return False
 
     def papers(self, keys: Iterable[str] | None = None) -> Iterator[Paper]:
         """Full papers (abstracts, notes) from the cache shards, in key order when ``keys`` is
