@@ -85,10 +85,11 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
     if total <= 1 or not sys.stderr.isatty():
         yield lambda n: None
         return
-    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    from papercli.render import console
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 

@@ -156,10 +156,10 @@ def _highlighted(text: str, matched: frozenset[str]) -> Any:
 
 
 def _rich_table(result: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from papercli.models import authors_short
+    from papercli.render import console
     from papercli.search import R_AUTHORS, R_TAGS, R_TITLE, R_YEAR
 
     table = Table(header_style="bold")
@@ -180,4 +180,4 @@ def _rich_table(result: Any) -> None:
             _highlighted(h.row[R_TITLE], result.highlight),
             _highlighted(", ".join(h.row[R_TAGS]), result.highlight),
         )
-    Console(highlight=False, soft_wrap=False).print(table)
+    console().print(table)

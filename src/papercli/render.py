@@ -14,10 +14,19 @@ from papercli.library import Summary
 from papercli.models import Paper, authors_short, display_author
 
 
-def _console(stderr: bool = False) -> Any:
+def console(stderr: bool = False) -> Any:
+    """A rich Console for terminal output; colour off with NO_COLOR or ``[display] color =
+    false`` in the config file."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    from papercli.config import load_settings
+    from papercli.errors import PapercliError
+
+    try:
+        color = load_settings().color
+    except PapercliError:
+        color = True
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, no_color=not color or None)
 
 
 def _plain_columns(header: Sequence[str], rows: list[list[str]]) -> str:
@@ -75,7 +84,7 @@ def paper_table(rows: Sequence[Summary], title: str = "") -> None:
             r.title,
             ", ".join(r.tags),
         )
-    _console().print(table)
+    console().print(table)
 
 
 def paper_markdown(paper: Paper) -> str:
@@ -139,7 +148,7 @@ def show_markdown(text: str) -> None:
         return
     from rich.markdown import Markdown
 
-    _console().print(Markdown(text))
+    console().print(Markdown(text))
 
 
 def counts_table(title: str, rows: Sequence[tuple[str, int]]) -> None:
@@ -156,4 +165,4 @@ def counts_table(title: str, rows: Sequence[tuple[str, int]]) -> None:
     table.add_column("Count", justify="right")
     for name, count in rows:
         table.add_row(str(name), str(count))
-    _console().print(table)
+    console().print(table)
