@@ -429,3 +429,50 @@ def test_no_there_is_more_line_when_fewer_hits_than_the_limit(cli: Runner, libra
     assert "showing the best" not in result.stderr
     result = cli("search", "sparse", "--limit", "1")
     assert "showing the best 1: use --limit N for more (0: all)" in result.stderr
+
+
+def test_an_acronym_the_notes_define_for_the_paper_is_its_nickname(
+    cli: Runner, library: Path
+) -> None:
+    assert (
+        cli(
+            "add",
+            "--title",
+            "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer",
+            "--year",
+            "2019",
+            "--note",
+            "A systematic study with a unified Text-to-Text Transfer Transformer (T5) model.",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "add",
+            "--title",
+            "Scaling Instruction-Finetuned Language Models",
+            "--year",
+            "2022",
+            "--note",
+            "Flan-T5 beats T5 on many tasks; T5 again.",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "add",
+            "--title",
+            "State of AI Report",
+            "--year",
+            "2022",
+            "--note",
+            "Reinforcement Learning from Human Feedback (RLHF) is everywhere.",
+        ).exit_code
+        == 0
+    )
+    hits = json.loads(cli("search", "t5", "--json").stdout)
+    assert hits[0]["key"] == "2019exploring"
+    assert hits[0]["matched"] == "nickname"
+    # An acronym defined in passing, not for the paper, is only a word of its notes.
+    hits = json.loads(cli("search", "rlhf", "--json").stdout)
+    assert hits[0]["matched"] == "notes"

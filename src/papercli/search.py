@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
 # Field codes in the index. Code 7 holds adjacent title words joined ("flash attention" ->
 # "flashattention") and is reported as a title match.
-FIELDS = ("title", "authors", "key", "tags", "venue", "abstract", "notes", "title")
-WEIGHTS = (1.0, 0.95, 0.75, 0.8, 0.6, 0.5, 0.5, 0.9)
+FIELDS = ("title", "authors", "key", "tags", "venue", "abstract", "notes", "title", "nickname")
+WEIGHTS = (1.0, 0.95, 0.75, 0.8, 0.6, 0.5, 0.5, 0.9, 0.85)
 ARXIV_FIELD = 99  # a direct arXiv id hit (not a field of the word index)
 UNKNOWN_FIELD = -2  # not worked out yet (see _rank)
 TEXT_FIELDS = (5, 6)  # long text: repeats count a little more, stopwords are skipped
@@ -61,7 +61,7 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 5  # 5: Unicode words, one-letter words, no initials
+INDEX_VERSION = 7  # 5: Unicode words, one-letter words, no initials; 7: nicknames
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
@@ -173,6 +173,41 @@ def key_tokens(key: str) -> list[str]:
     return [p for p in parts if (len(p) == 4 if p.isdigit() else len(p) > 1)]
 
 
+# An acronym defined in parentheses: "Text-to-Text Transfer Transformer (T5)", "Low-Rank
+# Adaptation (LoRA)". Two or more capitals, or a capital and a digit.
+_DEFINED_RE = re.compile(r"((?:[\w-]+\s+){1,8})\(([A-Z][A-Za-z0-9.-]{1,11})\)")
+# Acronyms that name a field or a thing, not a paper.
+_GENERIC_ACRONYMS = frozenset(
+    "ai ml nlp nlu nlg llm llms lm lms gpu gpus tpu cpu api sota rl dl cv nn nns dnn cnn rnn "
+    "gan gans qa mt asr ocr kg ie ner pos rag moe sft faq pdf url html usa uk eu".split()
+)
+
+
+def nicknames(text: str, title: str) -> list[str]:
+    """Acronyms ``text`` defines for the paper titled ``title``, in lower case: a parenthesised
+    acronym whose first letter starts one of the few words before it, and whose defining words
+    share a significant word with the title (``a unified Text-to-Text Transfer Transformer
+    (T5)`` in the notes of "Exploring ... a Unified Text-to-Text Transformer" gives ``t5``;
+    "Reinforcement Learning from Human Feedback (RLHF)" in the notes of a report does not).
+    Generic acronyms (NLP, GPU) are left out."""
+    title_words = {w for w in words(title) if len(w) >= 4 and w not in STOPWORDS}
+    found = []
+    for match in _DEFINED_RE.finditer(text):
+        acronym = match.group(2).rstrip(".-")
+        capitals = sum(c.isupper() for c in acronym)
+        if capitals < 2 and not any(c.isdigit() for c in acronym):
+            continue
+        before = [w for w in re.split(r"[\s-]+", match.group(1)) if w]
+        if not any(w[0].lower() == acronym[0].lower() for w in before):
+            continue
+        if not title_words.intersection(words(" ".join(before))):
+            continue
+        word = fold(acronym).lower().replace(".", "").replace("-", "")
+        if word and word not in _GENERIC_ACRONYMS:
+            found.append(word)
+    return found
+
+
 def paper_tokens(paper: Paper) -> list[tuple[str, int]]:
     """(word, field code) for every word of a paper, repeats included."""
     out = [(t, 0) for t in text_tokens(paper.title)]
@@ -190,6 +225,9 @@ def paper_tokens(paper: Paper) -> list[tuple[str, int]]:
         for part in (note.text, note.quote, note.section):
             if part:
                 out += [(t, 6) for t in text_tokens(part) if t not in STOPWORDS]
+    # What the abstract or notes call the paper (T5, RLHF) counts almost like its title.
+    for text in (paper.abstract, *(note.text for note in paper.notes)):
+        out += [(t, 8) for t in dict.fromkeys(nicknames(text, paper.title))]
     return out
 
 
