@@ -34,7 +34,7 @@ import time
 import tomllib
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -327,7 +327,13 @@ class Index:
 # Low-level file operations
 
 
-def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: bool = True) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes | Sequence[bytes | memoryview],
+    *,
+    durable: bool = True,
+    sync_dir: bool = True,
+) -> None:
     """Write ``data`` to ``path`` so that readers and crashes see the old or the new content.
 
     ``durable`` fsyncs the data before the rename (the library's files); the cache, which can
@@ -345,7 +351,8 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, sync_dir: boo
             mode = 0o666 & ~_umask()
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in [data] if isinstance(data, bytes) else data:
+                handle.write(part)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

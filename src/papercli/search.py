@@ -175,7 +175,7 @@ def key_tokens(key: str) -> list[str]:
 
 # An acronym defined in parentheses: "Text-to-Text Transfer Transformer (T5)", "Low-Rank
 # Adaptation (LoRA)". Two or more capitals, or a capital and a digit.
-_DEFINED_RE = re.compile(r"((?:[\w-]+\s+){1,8})\(([A-Z][A-Za-z0-9.-]{1,11})\)")
+_DEFINED_RE = re.compile(r"\(([A-Z][A-Za-z0-9.-]{1,11})\)")
 # Acronyms that name a field or a thing, not a paper.
 _GENERIC_ACRONYMS = frozenset(
     "ai ml nlp nlu nlg llm llms lm lms gpu gpus tpu cpu api sota rl dl cv nn nns dnn cnn rnn "
@@ -190,14 +190,18 @@ def nicknames(text: str, title: str) -> list[str]:
     (T5)`` in the notes of "Exploring ... a Unified Text-to-Text Transformer" gives ``t5``;
     "Reinforcement Learning from Human Feedback (RLHF)" in the notes of a report does not).
     Generic acronyms (NLP, GPU) are left out."""
+    if "(" not in text:
+        return []
     title_words = {w for w in words(title) if len(w) >= 4 and w not in STOPWORDS}
     found = []
     for match in _DEFINED_RE.finditer(text):
-        acronym = match.group(2).rstrip(".-")
+        acronym = match.group(1).rstrip(".-")
         capitals = sum(c.isupper() for c in acronym)
         if capitals < 2 and not any(c.isdigit() for c in acronym):
             continue
-        before = [w for w in re.split(r"[\s-]+", match.group(1)) if w]
+        # The (up to) eight words before the parenthesis.
+        before = re.split(r"[\s-]+", text[max(0, match.start() - 120) : match.start()])[-9:]
+        before = [w for w in before if w]
         if not any(w[0].lower() == acronym[0].lower() for w in before):
             continue
         if not title_words.intersection(words(" ".join(before))):
@@ -303,7 +307,7 @@ class WordIndex:
         shards = bytearray()
         postings: dict[tuple[str, int], array[int]] = {}
         facets: dict[str, array[int]] = {}
-        rows: list[bytes] = []
+        rows = bytearray()  # grown in place: no list of 100,000 bytes objects to join
         row_starts = self.row_starts
         offset = 0
         for pid, paper in enumerate(papers):
@@ -318,7 +322,7 @@ class WordIndex:
             for facet in _facets(paper):
                 facets.setdefault(facet, array("I")).append(pid)
             row = _encode_row(summarize(paper)).encode("utf-8")
-            rows.append(row)
+            rows += row
             offset += len(row)
             row_starts.append(offset)
             self.added.append(int(re.sub(r"\D", "", paper.added)[:14] or 0))
@@ -334,7 +338,7 @@ class WordIndex:
                     self.token_groups.append(len(codes))
                 self.vocab.append(token)
                 holders = set()
-            group = postings[(token, code)]
+            group = postings.pop((token, code))  # freed as it is copied: one copy at a time
             holders.update(group)
             codes.append(code)
             pids.extend(group)
@@ -348,7 +352,7 @@ class WordIndex:
             self.facets[name] = (start, len(pids))
         self.group_codes = bytes(codes)
         self.pids = pids
-        self.rows_blob = b"".join(rows)
+        self.rows_blob = rows
         return self
 
     def row(self, pid: int) -> tuple[Any, ...]:
@@ -372,7 +376,8 @@ class WordIndex:
             mapped: Any = blob.obj
             found: int = mapped.find(needle, self.rows_offset + start, self.rows_offset + len(blob))
             return found - self.rows_offset if found >= 0 else -1
-        return bytes(blob).find(needle, start)
+        found_here: int = blob.find(needle, start)  # bytes or bytearray: no copy
+        return found_here
 
     def facet(self, name: str) -> Sequence[int]:
         start, end = self.facets.get(name, (0, 0))
@@ -421,20 +426,22 @@ class WordIndex:
 def _save(path: Any, header: dict[str, Any], indexes: list[WordIndex]) -> None:
     from papercli.library import atomic_write
 
-    blobs: list[bytes] = []
+    # Views, not copies: at 100,000 papers the postings and rows are tens of megabytes each.
+    blobs: list[memoryview] = []
     spans = []
     offset = 0
     for index in indexes:
         pids = index.pids if isinstance(index.pids, array) else array("I", index.pids)
-        for blob in (pids.tobytes(), bytes(index.rows_blob)):
+        for blob in (memoryview(pids).cast("B"), memoryview(index.rows_blob).cast("B")):
             blobs.append(blob)
             spans.append((offset, len(blob)))
             offset += len(blob)
     header = dict(header, indexes=[i._header() for i in indexes], spans=spans)
     head = pickle.dumps(header, protocol=5)
     pad = (-(len(_MAGIC) + 8 + len(head))) % 8
-    data = b"".join([_MAGIC, struct.pack("<Q", len(head) + pad), head, b"\0" * pad, *blobs])
-    atomic_write(path, data, durable=False)
+    parts: list[bytes | memoryview] = [_MAGIC, struct.pack("<Q", len(head) + pad), head]
+    parts += [b"\0" * pad, *blobs]
+    atomic_write(path, parts, durable=False)
 
 
 def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
