@@ -476,3 +476,34 @@ def test_an_acronym_the_notes_define_for_the_paper_is_its_nickname(
     # An acronym defined in passing, not for the paper, is only a word of its notes.
     hits = json.loads(cli("search", "rlhf", "--json").stdout)
     assert hits[0]["matched"] == "notes"
+
+
+def test_scores_do_not_depend_on_how_the_index_was_updated(
+    cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit re-indexes only the changed shards (an overlay); the ranking must be the one a
+    full rebuild gives."""
+    import tomllib
+
+    bundled = tmp_path / "bundled"
+    assert cli("init", str(bundled)).exit_code == 0
+    monkeypatch.setenv("PAPERCLI_LIBRARY", str(bundled))
+    queries = [
+        q["q"]
+        for q in tomllib.loads((Path(__file__).parent / "search_queries.toml").read_text())["query"]
+    ][:25]
+
+    def ranking() -> list[list[tuple[str, float]]]:
+        out = []
+        for q in queries:
+            hits = json.loads(cli("search", *q.split(), "--json", "--limit", "5").stdout)
+            out.append([(h["key"], h["score"]) for h in hits])
+        return out
+
+    fresh = ranking()
+    for _ in range(3):  # tag and untag: nothing changes, but shards are re-indexed
+        assert cli("tag", "hu2021lora", "scratch").exit_code == 0
+        assert cli("untag", "hu2021lora", "scratch").exit_code == 0
+        assert cli("tag", "vaswani2017attention", "scratch").exit_code == 0
+        assert cli("untag", "vaswani2017attention", "scratch").exit_code == 0
+    assert ranking() == fresh

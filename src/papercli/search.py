@@ -872,6 +872,25 @@ def _rank(
     return [(v, pid, UNKNOWN_FIELD) for v, pid in found], more, lambda pid: exact(pid)[1]
 
 
+def _document_frequency(token: str, indexes: list[WordIndex], hidden: list[set[int]]) -> int:
+    """How many searched papers hold ``token``: its count in every index, less the papers of
+    an index that another one shadows (a base index's shards re-indexed in the overlay)."""
+    total = 0
+    for index, shadowed in zip(indexes, hidden, strict=True):
+        j = bisect_left(index.vocab, token)
+        if j == len(index.vocab) or index.vocab[j] != token:
+            continue
+        count = index.df[j]
+        if shadowed:
+            starts = index.group_starts
+            holders: set[int] = set()
+            for g in range(index.token_groups[j], index.token_groups[j + 1]):
+                holders.update(index.pids[starts[g] : starts[g + 1]])
+            count -= len(holders & shadowed)
+        total += count
+    return total
+
+
 def search(library: Library, query: Query, limit: int | None = 20) -> Result:
     """Rank the library's papers against ``query``; with no words, the papers that pass the
     filters, most recently added first (like ``papercli list``)."""
@@ -887,7 +906,16 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
         shown = [Hit(key, 100.0, "filter", index.row(p)) for _, key, index, p in listed[:need]]
         return Result(shown, len(listed) > need, frozenset())
     terms = query.terms
-    n_papers = max(sum(len(i) for i in indexes), 1)
+    # Counted over the papers actually searched: an overlay's papers once, the base papers it
+    # shadows not at all, so scores do not depend on how the index was last updated.
+    n_papers = max(sum(len(i) for i in indexes) - sum(len(h) for h in hidden), 1)
+    df_cache: dict[str, int] = {}
+
+    def df_of(token: str) -> int:
+        if token not in df_cache:
+            df_cache[token] = _document_frequency(token, indexes, hidden)
+        return df_cache[token]
+
     lookups = [[index.lookup(t) for t in terms] for index in indexes]
     joined = [
         [index.lookup(a + b, prefix=False) if a.isalpha() and b.isalpha() else {}
@@ -909,7 +937,7 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
         for index, found_words in candidates:
             for token_id, quality in found_words.items():
                 highlight.add(index.vocab[token_id])
-                df = index.df[token_id]
+                df = df_of(index.vocab[token_id])
                 if quality > best_quality or (quality == best_quality and df < best_df):
                     best_quality, best_df = quality, df
         idf.append(math.log(1 + n_papers / (best_df + 0.5)) if best_quality else 0.0)
