@@ -67,3 +67,23 @@ def test_merge_fills_and_combines_without_overwriting() -> None:
     # The abstract arrived; the incoming authors were themselves incomplete.
     assert existing.incomplete == ["authors"]
     assert set(changed) >= {"abstract", "tags", "notes", "arxiv_id", "incomplete"}
+
+
+def test_merge_replaces_placeholders_marked_incomplete() -> None:
+    existing = Paper(
+        key="hu2021lora",
+        title="LoRA",
+        authors=["Hu, E."],
+        tags=["peft"],
+        incomplete=["authors", "abstract"],
+    )
+    incoming = Paper(
+        key="x",
+        title="LoRA: Low-Rank Adaptation of Large Language Models",
+        authors=["Hu, Edward J.", "Shen, Yelong"],
+    )
+    changed = merge_into(existing, incoming)
+    assert existing.authors == ["Hu, Edward J.", "Shen, Yelong"]
+    assert existing.title == "LoRA"  # not marked incomplete: the user's title stays
+    assert existing.incomplete == ["abstract"]
+    assert "authors" in changed

@@ -132,11 +132,19 @@ class DuplicateFinder:
 def merge_into(existing: Paper, incoming: Paper) -> list[str]:
     """Merge ``incoming`` into ``existing`` in place; returns the names of fields changed.
 
-    Nothing is lost and nothing the user set is overwritten: empty fields are filled, tags,
+    Nothing is lost and nothing the user set is overwritten: placeholders (fields marked
+    incomplete) are replaced by real values, empty fields are filled, tags,
     categories, authors (when there were none), provenance and notes are combined (a note
-    whose text is already there is not added again). Title, key, status and type stay.
+    whose text is already there is not added again). A title not marked incomplete, the key, status and type stay.
     """
     changed: list[str] = []
+    # A field marked incomplete holds a placeholder ("Hu, E." for "E. Hu et al"): a record
+    # that really has the field replaces it, as refresh does.
+    for name in existing.incomplete:
+        value = getattr(incoming, name, None)
+        if value and name not in incoming.incomplete and value != getattr(existing, name):
+            setattr(existing, name, list(value) if isinstance(value, list) else value)
+            changed.append(name)
     for name in _FILLABLE:
         if getattr(existing, name) in ("", None) and getattr(incoming, name) not in ("", None):
             setattr(existing, name, getattr(incoming, name))
