@@ -133,9 +133,10 @@ def merge_into(existing: Paper, incoming: Paper) -> list[str]:
     """Merge ``incoming`` into ``existing`` in place; returns the names of fields changed.
 
     Nothing is lost and nothing the user set is overwritten: placeholders (fields marked
-    incomplete) are replaced by real values, empty fields are filled, tags,
-    categories, authors (when there were none), provenance and notes are combined (a note
-    whose text is already there is not added again). A title not marked incomplete, the key, status and type stay.
+    incomplete) are replaced by real values, empty fields are filled, tags, categories,
+    authors (when there were none), provenance and notes are combined (a note whose text is
+    already there is not added again). A title not marked incomplete, the key, status and
+    type stay.
     """
     changed: list[str] = []
     # A field marked incomplete holds a placeholder ("Hu, E." for "E. Hu et al"): a record
