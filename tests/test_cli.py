@@ -384,3 +384,21 @@ def test_broken_pipe_is_quiet(three: list[str]) -> None:
         env=dict(os.environ),
     )
     assert "Traceback" not in shell.stderr
+
+
+def test_papers_added_together_list_newest_published_first(cli: Runner, library: Path) -> None:
+    for title, year in (
+        ("Paper from the middle", "2019"),
+        ("The oldest paper here", "2012"),
+        ("The newest paper here", "2023"),
+    ):
+        assert cli("add", "--title", title, "--year", year).exit_code == 0
+    for path in (library / "papers").glob("*.toml"):  # as an import would: one timestamp
+        text = path.read_text()
+        start = text.index("added = ")
+        end = text.index("\n", start)
+        path.write_text(text[:start] + "added = 2026-01-01T00:00:00Z" + text[end:])
+    listed = [line.split()[0] for line in cli("list").stdout.splitlines()[1:]]
+    assert listed == ["2023newest", "2019paper", "2012oldest"]
+    found = json.loads(cli("search", "year:2000..2030", "--json").stdout)
+    assert [h["key"] for h in found] == ["2023newest", "2019paper", "2012oldest"]

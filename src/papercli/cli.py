@@ -258,11 +258,15 @@ def select_rows(
     elif sort == "key":
         picked.sort(key=keys.__getitem__)
     else:
-        added = index.column(_ADDED)
+        added, years = index.column(_ADDED), index.column(_YEAR)
         picked.sort(key=keys.__getitem__, reverse=True)
-        picked.sort(key=added.__getitem__, reverse=True)
         if sort == "year":
-            picked.sort(key=index.column(_YEAR).__getitem__, reverse=True)
+            picked.sort(key=added.__getitem__, reverse=True)
+            picked.sort(key=years.__getitem__, reverse=True)
+        else:
+            # Papers added together (an import): the newest published first.
+            picked.sort(key=years.__getitem__, reverse=True)
+            picked.sort(key=added.__getitem__, reverse=True)
     return picked[::-1] if reverse else picked
 
 
@@ -593,7 +597,10 @@ def untag(
     echo(f"{key}: {', '.join(paper.tags) or '(no tags)'}")
 
 
-tags_app = typer.Typer(help="Every tag with its count; 'tags rename OLD NEW' renames one.")
+tags_app = typer.Typer(
+    help="Every tag with its count; 'tags rename OLD NEW' renames one.\n\n"
+    "Examples: papercli tags --sort name; papercli tags rename llm large-language-model"
+)
 app.add_typer(tags_app, name="tags")
 
 

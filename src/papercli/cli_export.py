@@ -20,7 +20,9 @@ from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
 
 export_app = typer.Typer(
-    help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.",
+    help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.\n\n"
+    "Examples: papercli export bibtex --cited draft.tex -o refs.bib; "
+    "papercli export markdown --tag peft -o peft.md",
     no_args_is_help=True,
 )
 

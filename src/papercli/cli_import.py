@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 DEFAULT_SEPARATOR = "------"
 
 import_app = typer.Typer(
-    help="Import reading lists and notes into the library (markdown, notes, ...).",
+    help="Import reading lists, posts and .bib files into the library.\n\n"
+    "Examples: papercli import markdown awesome-list.md --tag nlp; "
+    "papercli import bibtex zotero.bib",
     no_args_is_help=True,
 )
 

@@ -901,9 +901,10 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
         listed = []
         for index, passing in zip(indexes, allowed, strict=True):
             pids = range(len(index)) if passing is None else passing
-            listed += [(index.added[p], index.keys[p], index, p) for p in pids]
-        listed.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        shown = [Hit(key, 100.0, "filter", index.row(p)) for _, key, index, p in listed[:need]]
+            listed += [(index.added[p], index.years[p], index.keys[p], index, p) for p in pids]
+        # Newest added first; papers added together (an import), newest published first.
+        listed.sort(key=lambda item: (item[0], item[1], item[2]), reverse=True)
+        shown = [Hit(key, 100.0, "filter", index.row(p)) for *_, key, index, p in listed[:need]]
         return Result(shown, len(listed) > need, frozenset())
     terms = query.terms
     # Counted over the papers actually searched: an overlay's papers once, the base papers it
