@@ -341,3 +341,22 @@ def test_a_draft_that_cites_nothing_is_exit_1(
         "papercli: nothing to export: no paper matches\n"
     )
     assert out.read_text() == ""
+
+
+def test_characters_without_a_latex_form_are_reported(cli: Runner, library: Path) -> None:
+    assert (
+        cli(
+            "add", "--title", "日本語 Language Models", "-a", "Taro Yamada", "--year", "2023"
+        ).exit_code
+        == 0
+    )
+    r = cli("export", "bibtex", "--key", "yamada2023language")
+    assert r.exit_code == 0
+    assert "  title = {??? Language Models}," in r.stdout
+    assert r.stderr == (
+        "papercli: warning: 3 character(s) have no LaTeX form and were written as '?' or "
+        "their ASCII letters: 日本語 (try --biblatex with LuaLaTeX or XeLaTeX)\n"
+    )
+    # Accented Latin letters have LaTeX forms: no warning.
+    assert cli("add", "--title", "Über Kübler", "--year", "2020").exit_code == 0
+    assert cli("export", "bibtex", "--key", "2020uber").stderr == ""

@@ -73,9 +73,15 @@ _ARXIV_VENUE = re.compile(r"^\s*(?:arxiv|corr)(?:\s+preprint)?\b", re.IGNORECASE
 # Escaping
 
 
+# Characters written as an ASCII stand-in since the last ``format_bibliography`` started
+# (reported to the user, who may prefer --biblatex with LuaLaTeX or XeLaTeX).
+_replaced: set[str] = set()
+
+
 def _fallback(char: str) -> str:
     """What BibTeX mode writes for a character with no LaTeX form: its ASCII skeleton or '?'."""
     folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    _replaced.add(char)
     return "".join(_SPECIAL.get(c, c) for c in folded) or "?"
 
 
@@ -297,4 +303,11 @@ def format_entry(paper: Paper, biblatex: bool = False) -> str:
 
 def format_bibliography(papers: Iterable[Paper], biblatex: bool = False) -> str:
     """Every paper's entry, in the order given, separated by blank lines."""
+    _replaced.clear()
     return "\n".join(format_entry(p, biblatex) for p in papers)
+
+
+def replaced_characters() -> list[str]:
+    """Characters the last ``format_bibliography`` could not write in LaTeX and replaced by an
+    ASCII stand-in ('?' when there is none), such as CJK."""
+    return sorted(_replaced)

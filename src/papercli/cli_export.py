@@ -214,7 +214,7 @@ def export_bibtex(
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
     papercli export bibtex --tag peft --biblatex
     """
-    from papercli.bibtex import format_bibliography
+    from papercli.bibtex import format_bibliography, replaced_characters
 
     library = open_library()
     report_problems_once(library)
@@ -231,6 +231,13 @@ def export_bibtex(
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
     _write_output(format_bibliography(_load(library, selection), biblatex), output)
+    lost = replaced_characters()
+    if lost:
+        shown = "".join(lost[:20]) + ("..." if len(lost) > 20 else "")
+        warn(
+            f"warning: {len(lost)} character(s) have no LaTeX form and were written as '?' or "
+            f"their ASCII letters: {shown} (try --biblatex with LuaLaTeX or XeLaTeX)"
+        )
     if output is not None and str(output) != "-":
         count = len(selection.keys)
         warn(f"wrote {count} {'entry' if count == 1 else 'entries'} to {output}")
