@@ -22,7 +22,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.config import Settings
 from papercli.errors import NetworkError, NotFoundError, PapercliError, UsageError
-from papercli.models import Paper, now_utc, parse_author
+from papercli.models import Paper, parse_author, timestamp
 
 BATCH_SIZE = 100  # ids per request; also the page size, so one request answers a batch
 MAX_RETRY_AFTER = 60.0  # seconds; a longer Retry-After is cut to this
@@ -156,7 +156,7 @@ def paper_from_result(result: Any, fetched: str | None = None) -> Paper | None:
     paper.journal_ref = clean_text(result.journal_ref)
     paper.comment = clean_text(result.comment)
     paper.abstract = clean_text(result.summary)
-    paper.provenance = [{"source": "arxiv", "id": str(parsed), "fetched": fetched or _stamp()}]
+    paper.provenance = [{"source": "arxiv", "id": str(parsed), "fetched": fetched or timestamp()}]
     return paper
 
 
@@ -222,10 +222,6 @@ def _record_provenance(paper: Paper, fetched: Paper) -> None:
             entry.update(incoming)
             return
     paper.provenance.append(dict(incoming))
-
-
-def _stamp() -> str:
-    return now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +357,7 @@ def _client_class() -> type[Any]:
         def fetch_batch(self, batch: list[str]) -> dict[str, Paper]:
             """Base id -> Paper for the ids of ``batch`` that arXiv knows (one request)."""
             search = arxiv.Search(id_list=batch, max_results=len(batch))
-            stamp = _stamp()
+            stamp = timestamp()
             found: dict[str, Paper] = {}
             for item in self.results(search):
                 paper = paper_from_result(item, stamp)
@@ -491,13 +487,3 @@ def make_client(settings: Settings) -> Any:
     Raises ``UsageError`` when the settings cannot make a request."""
     check_settings(settings)
     return _client_class()(settings)
-
-
-def ids_in(papers: Iterable[Paper]) -> list[str]:
-    """The base arXiv ids of ``papers`` (those that have one), in order, once."""
-    out: dict[str, None] = {}
-    for paper in papers:
-        parsed = parse_arxiv_id(paper.arxiv_id) if paper.arxiv_id else None
-        if parsed:
-            out[parsed.base] = None
-    return list(out)

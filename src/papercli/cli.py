@@ -40,8 +40,8 @@ from papercli.models import (
     Note,
     Paper,
     normalize_tag,
-    now_utc,
     parse_author,
+    timestamp,
     validate_key,
     validate_status,
     validate_type,
@@ -86,10 +86,6 @@ def main_options(
 ) -> None:
     state.library_option = library
     state.problems_reported = False
-
-
-def now_stamp() -> str:
-    return now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def tags_from(values: list[str] | None) -> list[str]:
@@ -200,11 +196,11 @@ def add(
     paper.doi = doi or ""
     paper.tags = tags
     paper.status = status
-    paper.provenance = [{"source": "manual", "added": now_stamp()}]
+    paper.provenance = [{"source": "manual", "added": timestamp()}]
     if note is not None:
         if not note.strip():
             raise UsageError("the note is empty: give --note some text")
-        paper.notes.append(Note(text=note.strip(), created=now_stamp()))
+        paper.notes.append(Note(text=note.strip(), created=timestamp()))
     if key is not None:
         validate_key(key)
     library = open_library()
@@ -465,7 +461,7 @@ def note(
         raise UsageError("the note is empty; nothing was saved")
     new = Note(
         text=text.strip(),
-        created=now_stamp(),
+        created=timestamp(),
         page=page or "",
         section=section or "",
         quote=quote or "",

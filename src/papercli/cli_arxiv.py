@@ -20,7 +20,7 @@ from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.cli_common import echo, handle_errors, open_library, warn
 from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, UsageError
 from papercli.library import Library, Summary, summarize
-from papercli.models import Note, Paper, now_utc
+from papercli.models import Note, Paper, timestamp
 
 
 def register(app: typer.Typer) -> None:
@@ -141,7 +141,7 @@ def add_from_arxiv(
                 f"{base} is already in the library as {match} (same title or DOI); "
                 "'papercli add --update' merges arXiv's metadata into it"
             )
-    stamp = now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = timestamp()
     changes: list[tuple[str, list[str]]] = []
     if created or targets:
         with library.writing() as writer:

@@ -88,10 +88,6 @@ def report_problems_once(library: Library) -> None:
         warn(f"skipped {message}")
 
 
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()
-
-
 def print_json(data: Any) -> None:
     import json
 

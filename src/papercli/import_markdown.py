@@ -29,7 +29,7 @@ from papercli.arxiv_ids import parse_arxiv_id, year_of
 from papercli.errors import LibraryError, UsageError
 from papercli.keys import make_key, unique_key
 from papercli.library import Library, Writer
-from papercli.merge import DuplicateFinder, merge_into, norm_title, norm_url
+from papercli.merge import DuplicateFinder, merge_into, norm_url
 from papercli.models import Note, Paper, normalize_tag, parse_author
 
 # ---------------------------------------------------------------------------------------------
@@ -1088,8 +1088,3 @@ def import_markdown(
             plan.report.notes_attached += len(paper.notes)
             plan.add(paper)
     return plan.finish()
-
-
-def check_title(title: str) -> bool:
-    """True when a title is distinctive enough to identify a paper (see ``norm_title``)."""
-    return bool(norm_title(title))

@@ -825,7 +825,8 @@ class Library:
         """Full papers (abstracts, notes) from the cache shards, in key order when ``keys`` is
         None. A shard the cache lacks is read from the files."""
         index = self.index()
-        wanted = sorted(index.rows) if keys is None else list(keys)
+        known = set(index.keys())
+        wanted = sorted(known) if keys is None else list(keys)
         by_shard: dict[int, list[str]] = {}
         for key in wanted:
             by_shard.setdefault(shard_of(key), []).append(key)
@@ -835,7 +836,7 @@ class Library:
         for key in wanted:
             paper = loaded[shard_of(key)].get(key)
             if paper is None:
-                if key not in index.rows:
+                if key not in known:
                     continue
                 try:
                     paper = self.read(key)
@@ -859,10 +860,10 @@ class Writer:
 
     def save(self, paper: Paper, *, touch: bool = True) -> None:
         """Write a paper (new or changed) atomically."""
-        from papercli.models import now_utc
+        from papercli.models import timestamp
 
         validate_key(paper.key)
-        stamp = now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = timestamp()
         if not paper.added:
             paper.added = stamp
         if touch:

@@ -57,9 +57,10 @@ FIELD_ORDER = (
 )
 
 
-def now_utc() -> dt.datetime:
-    """The current time in UTC, to the second (what ``added`` and ``updated`` hold)."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+def timestamp() -> str:
+    """The current time in UTC, to the second, as ``added``, ``updated`` and notes store it
+    (``2026-11-22T15:55:00Z``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def validate_key(key: str) -> str:
