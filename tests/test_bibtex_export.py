@@ -112,7 +112,8 @@ def test_biblatex_web_entry_is_online(filled: Path, cli: Runner) -> None:
         ("cost $O(n_2)$ & more", False, "cost $O(n_2)$ \\& more"),
         ("a lone $5 bill", False, "a lone \\$5 bill"),
         ("a\\1 {braces} ~^", False,
-         "a\\textbackslash{}1 \\{braces\\} \\textasciitilde{}\\textasciicircum{}"),
+         "a\\textbackslash{}1 \\textbraceleft{}braces\\textbraceright{} "
+             "\\textasciitilde{}\\textasciicircum{}"),
         ("na\\\"ive \\'etude", False, "na{\\\"\\i}ve {\\'e}tude"),
         ("汉字", False, "??"),
     ],

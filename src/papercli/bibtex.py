@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from papercli.models import Paper, is_person
+from papercli.models import Paper, display_author, is_person
 
 # The label written in ``howpublished`` (biblatex: ``note``) for each non-paper type; the
 # importer maps it back to the type.
@@ -39,8 +39,8 @@ TYPE_LABELS = {
 # ASCII characters LaTeX treats specially in text (or, in OT1 fonts, prints as something else).
 _SPECIAL = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
     "&": r"\&",
     "%": r"\%",
     "#": r"\#",
@@ -63,7 +63,8 @@ _CONFERENCE = re.compile(
     r"\b(?:conference|proceedings|proc\.|workshops?|symposium|congress|neurips|nips|icml|iclr|"
     r"acl|emnlp|naacl|eacl|aacl|coling|findings|cvpr|iccv|eccv|wacv|bmvc|aaai|ijcai|kdd|sigir|"
     r"sigmod|vldb|www|interspeech|icassp|aistats|uai|colt|corl|rss|icra|iros|miccai|chi|uist|"
-    r"icse|osdi|sosp|nsdi|eurosys|isca|asplos|mlsys|lrec|wmt|conll)\b",
+    r"icse|osdi|sosp|nsdi|eurosys|isca|asplos|mlsys|lrec|wmt|conll|pmlr|"
+    r"advances\s+in\s+neural\s+information|aclanthology|acl\s+anthology)\b",
     re.IGNORECASE,
 )
 _ARXIV_VENUE = re.compile(r"^\s*(?:arxiv|corr)(?:\s+preprint)?\b", re.IGNORECASE)
@@ -200,7 +201,7 @@ def escape_url(url: str, biblatex: bool = False) -> str:
 def format_author(stored: str, biblatex: bool = False) -> str:
     """``Family, Given`` (or ``Family, Jr., Given``) for a person; ``{Name}`` for a literal."""
     if not is_person(stored):
-        return "{" + escape(stored, biblatex) + "}"
+        return "{" + escape(display_author(stored), biblatex) + "}"
     parts = [escape(part, biblatex) for part in stored.split(",")]
     return ", ".join(p for p in parts if p)
 
@@ -293,21 +294,108 @@ def entry_fields(paper: Paper, biblatex: bool = False) -> tuple[str, list[tuple[
     return kind, fields
 
 
-def format_entry(paper: Paper, biblatex: bool = False) -> str:
-    kind, fields = entry_fields(paper, biblatex)
-    lines = [f"@{kind}{{{paper.key},"]
-    lines.extend(f"  {name} = {{{value}}}," for name, value in fields)
+MONTH_MACROS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
+
+# Entries whose exported text had to be made safe since the last ``format_bibliography``
+# started: key -> what was changed (see ``papercli.texsafe``).
+_unsafe: dict[str, list[str]] = {}
+
+
+def _field_line(key: str, name: str, value: str) -> str:
+    from papercli.texsafe import safe_value
+
+    value, problems = safe_value(value)
+    if problems:
+        seen = _unsafe.setdefault(key, [])
+        seen.extend(p for p in problems if p not in seen)
+    if name == "month" and value.strip().lower() in MONTH_MACROS:
+        # BibTeX styles define jan ... dec as the month's name: written bare, as imported.
+        return f"  {name} = {value.strip().lower()},"
+    return f"  {name} = {{{value}}},"
+
+
+def record_entry(paper: Paper, key: str) -> str:
+    """The paper's BibTeX record (entry type and fields as imported) under ``key``: the
+    record that came with ``key`` when it is an alias with one of its own, else the paper's."""
+    own = paper.alias_bibtex.get(key)
+    entry_type = own["_type"] if own else paper.bibtex_type
+    fields = {k: v for k, v in own.items() if k != "_type"} if own else paper.bibtex
+    lines = [f"@{entry_type}{{{key},"]
+    lines.extend(_field_line(key, name, value) for name, value in fields.items())
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def format_bibliography(papers: Iterable[Paper], biblatex: bool = False) -> str:
-    """Every paper's entry, in the order given, separated by blank lines."""
+def format_entry(paper: Paper, biblatex: bool = False, key: str | None = None) -> str:
+    """One entry, under ``key`` (the paper's own key by default; an alias when a draft cites
+    it so). A paper with a BibTeX record is written as that record; others are built from
+    papercli's fields."""
+    key = key or paper.key
+    if paper.bibtex_type:
+        return record_entry(paper, key)
+    kind, fields = entry_fields(paper, biblatex)
+    lines = [f"@{kind}{{{key},"]
+    lines.extend(_field_line(key, name, value) for name, value in fields)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: bool = False) -> str:
+    """Every paper's entry, in the order given (a paper, or a (paper, key to write it under)
+    pair), separated by blank lines."""
     _replaced.clear()
-    return "\n".join(format_entry(p, biblatex) for p in papers)
+    _unsafe.clear()
+    out = []
+    for item in papers:
+        paper, key = item if isinstance(item, tuple) else (item, item.key)
+        out.append(format_entry(paper, biblatex, key))
+    return "\n".join(out)
 
 
 def replaced_characters() -> list[str]:
     """Characters the last ``format_bibliography`` could not write in LaTeX and replaced by an
     ASCII stand-in ('?' when there is none), such as CJK."""
     return sorted(_replaced)
+
+
+def unsafe_entries() -> dict[str, list[str]]:
+    """Entries of the last ``format_bibliography`` whose text was made safe, and how."""
+    return dict(_unsafe)
+
+
+def _record_of(paper: Paper, name: str) -> dict[str, str]:
+    own = paper.alias_bibtex.get(name)
+    return own if own is not None else paper.bibtex
+
+
+def parents_named(paper: Paper, name: str) -> list[str]:
+    """The ``crossref`` and ``xdata`` parents the entry written under ``name`` names."""
+    record = _record_of(paper, name)
+    found = []
+    for ref in ("crossref", "xdata"):
+        for parent in record.get(ref, "").split(","):
+            parent = parent.strip()
+            if parent and parent != name and parent not in found:
+                found.append(parent)
+    return found
+
+
+def order_parents_last(items: list[tuple[Paper, str]]) -> list[tuple[Paper, str]]:
+    """``items`` with every entry that another names as its crossref or xdata parent moved
+    after the entries naming it (grandparents after parents), the order otherwise kept:
+    BibTeX reads a cross-referenced entry only when it comes after its children."""
+    parents: dict[str, list[str]] = {}
+    for paper, name in items:
+        parents[name] = parents_named(paper, name)
+    depth: dict[str, int] = {}
+
+    def depth_of(name: str, trail: frozenset[str]) -> int:
+        if name in depth:
+            return depth[name]
+        children = [c for c, ps in parents.items() if name in ps and c not in trail]
+        level = 0 if not children else 1 + max(depth_of(c, trail | {name}) for c in children)
+        depth[name] = level
+        return level
+
+    ranked = [(depth_of(name, frozenset()), i) for i, (_, name) in enumerate(items)]
+    return [items[i] for _, i in sorted(ranked)]

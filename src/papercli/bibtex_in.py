@@ -1,10 +1,13 @@
-"""BibTeX files (Zotero, Google Scholar, JabRef, arXiv, papercli's own export) into papers.
+"""BibTeX files (Zotero, Better BibTeX, Google Scholar, DBLP, ADS, JabRef, biblatex, papercli's
+own export) into papers, losing nothing.
 
-Parsing is bibtexparser 2.x; LaTeX in values becomes Unicode through pylatexenc's latex2text
-(``$...$`` math is kept as written); mojibake from a wrongly decoded export is repaired with
-ftfy. Entry keys are kept when free and valid; a paper the library already has (same arXiv id,
-DOI, URL or title, see ``papercli.merge``) is merged, not added twice. Malformed entries are
-reported with their line and skipped; the rest is imported.
+Parsing is bibtexparser 2.x, with papercli's own reading of values (``papercli.record``:
+``@string`` macros and ``#`` concatenation, which bibtexparser leaves as written). Each entry
+keeps its key verbatim, its entry type and every field as written (``Paper.bibtex``); the
+normalised fields search and display use are derived from it (``papercli.record.view_of``),
+with ``crossref``/``xdata`` parents in the same file filling in what a child inherits. A paper
+the library already has (``papercli.merge``) is merged, its key kept as an alias. An entry that
+cannot be read is reported as ``file:line: reason`` and the rest is imported.
 
 ``parse_bibtex`` does no I/O; ``import_bibtex`` reads the files and writes through
 ``Library.writing()``. Nothing here prints.
@@ -13,41 +16,16 @@ reported with their line and skipped; the rest is imported.
 from __future__ import annotations
 
 import contextlib
-import logging
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from papercli.arxiv_ids import find_arxiv_ids, parse_arxiv_id
 from papercli.documents import read_document
 from papercli.library import Library
-from papercli.models import KEY_RE, Paper
+from papercli.models import Paper, fold_key, key_problem
+from papercli.record import quiet, resolve_value, view_of
 
-# howpublished / note labels papercli's export writes for non-paper types.
-_LABEL_TYPES = {
-    "web article": "article",
-    "blog post": "article",
-    "video": "video",
-    "code repository": "repo",
-    "software": "repo",
-    "course": "course",
-    "website": "website",
-    "dataset": "dataset",
-    "book": "book",
-    "thesis": "thesis",
-}
-_ENTRY_TYPES = {
-    "book": "book", "inbook": "book", "collection": "book", "mvbook": "book",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis",
-    "online": "website", "electronic": "website", "www": "website", "webpage": "website",
-    "software": "repo", "dataset": "dataset", "video": "video", "movie": "video",
-    "misc": "misc",
-}  # fmt: skip
-_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "school", "institution", "publisher")
-_ARXIV_TEXT = re.compile(r"^\s*(?:arxiv|corr)\b", re.IGNORECASE)
+# Kept importable from here (the Markdown importer and older callers use them).
+from papercli.record import authors_of, latex_to_text  # noqa: F401  isort: skip
 
 
 @dataclass
@@ -58,184 +36,13 @@ class Skipped:
 
 @dataclass
 class Parsed:
-    """The papers a file holds (``key`` is the entry's own key) and what was skipped."""
+    """The papers a file holds (``key`` is the entry's own key), what was skipped, and
+    remarks on what was read differently from the file (duplicate fields, undefined macros,
+    preambles)."""
 
     papers: list[tuple[str, Paper]] = field(default_factory=list)  # (where, paper)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------------------------
-# LaTeX to Unicode
-
-
-@lru_cache(maxsize=1)
-def _converter() -> Any:
-    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-
-    # Text-mode symbol macros latex2text does not know (papercli's export writes them).
-    extra = [
-        MacroTextSpec("textless", "<"),
-        MacroTextSpec("textgreater", ">"),
-        MacroTextSpec("textbar", "|"),
-        MacroTextSpec("textasciitilde", "~"),
-        MacroTextSpec("textasciicircum", "^"),
-        MacroTextSpec("textbackslash", "\\"),
-        MacroTextSpec("ast", "\u2217"),
-    ]
-    context = get_default_latex_context_db().filter_context(exclude_categories=[])
-    context.add_context_category("papercli", macros=extra, prepend=True)
-    return LatexNodes2Text(latex_context=context, math_mode="verbatim")
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """bibtexparser and pylatexenc log each problem; papercli reports them itself."""
-    loggers = [logging.getLogger(name) for name in ("bibtexparser", "pylatexenc")]
-    before = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL + 1)  # their module loggers inherit this level
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, before, strict=True):
-            lg.setLevel(level)
-
-
-def _fix(text: str) -> str:
-    if text.isascii():
-        return text
-    import ftfy
-
-    return str(ftfy.fix_encoding(text))
-
-
-def latex_to_text(value: str) -> str:
-    """A BibTeX value as plain Unicode: accents, escapes and protective braces resolved,
-    ``$...$`` kept, spaces (and ``~`` ties) collapsed."""
-    value = _fix(value)
-    if any(c in value for c in "\\{}~-`'%$"):
-        # A bare % is a literal here (Zotero writes \%, but hand-typed files do not).
-        value = re.sub(r"(?<!\\)%", r"\\%", value)
-        value = str(_converter().latex_to_text(value))
-    return " ".join(value.replace("\u00a0", " ").split())
-
-
-def _verbatim(value: str) -> str:
-    """A url or doi field: only the escapes people put there (``\\%``, ``\\_``) undone."""
-    return re.sub(r"\\([%#&_~$])", r"\1", value).strip().strip("{}").strip()
-
-
-# ---------------------------------------------------------------------------------------------
-# Names
-
-
-def _author(name: str) -> str | None:
-    """One BibTeX name in papercli's stored form (None for ``others``)."""
-    from bibtexparser.middlewares.names import parse_single_name_into_parts
-
-    name = name.strip()
-    if not name or name == "others":
-        return None
-    if name.startswith("{") and name.endswith("}") and _balanced(name[1:-1]):
-        return latex_to_text(name[1:-1]) or None  # {Google Brain}: an organisation
-    parts = parse_single_name_into_parts(name, strict=False)
-    first = latex_to_text(" ".join(parts.first))
-    family = latex_to_text(" ".join(parts.von + parts.last))
-    jr = latex_to_text(" ".join(parts.jr))
-    if not family:
-        return first or None
-    if not first:
-        return family
-    return f"{family}, {jr}, {first}" if jr else f"{family}, {first}"
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def authors_of(raw: str) -> list[str]:
-    from bibtexparser.middlewares.names import split_multiple_persons_names
-
-    names = (_author(n) for n in split_multiple_persons_names(raw))
-    return [n for n in names if n]
-
-
-# ---------------------------------------------------------------------------------------------
-# Entries
-
-
-def entry_to_paper(entry_type: str, key: str, raw_fields: dict[str, str]) -> Paper:
-    """One parsed entry as a Paper (key as in the file). Raises ValueError when it has no
-    title."""
-    fields = {name.lower(): value for name, value in raw_fields.items()}
-    title = latex_to_text(fields.get("title", ""))
-    if not title:
-        raise ValueError("it has no title")
-    entry_type = entry_type.lower()
-    paper = Paper(key=key, title=title)
-    paper.authors = authors_of(fields.get("author") or fields.get("editor") or "")
-
-    year = re.match(r"\s*(\d{4})", fields.get("year") or fields.get("date") or "")
-    paper.year = int(year.group(1)) if year else None
-    date = fields.get("date", "").strip()
-    if re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", date):
-        paper.date = date
-
-    label = latex_to_text(fields.get("howpublished") or fields.get("note") or "").lower()
-    label_type = _LABEL_TYPES.get(label)
-    kind = label_type or _ENTRY_TYPES.get(entry_type, "paper")
-
-    venue = ""
-    for name in _VENUE_FIELDS:
-        if fields.get(name):
-            venue = latex_to_text(fields[name])
-            break
-    if not venue:
-        if label_type and fields.get("howpublished") and fields.get("note"):
-            venue = latex_to_text(fields["note"])
-        elif entry_type == "online" and fields.get("organization"):
-            venue = latex_to_text(fields["organization"])
-        elif fields.get("howpublished") and not label_type:
-            venue = latex_to_text(fields["howpublished"])
-    if _ARXIV_TEXT.match(venue):
-        venue = ""  # "arXiv preprint arXiv:1706.03762" is not a venue
-    paper.venue = venue
-
-    # arXiv: an eprint field, else an id named in the journal, howpublished, note or url.
-    eprint = fields.get("eprint", "").strip()
-    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
-    arxiv = parse_arxiv_id(eprint) if eprint and prefix in ("", "arxiv") else None
-    if arxiv is None:
-        for name in ("journal", "howpublished", "note", "url"):
-            value = fields.get(name, "")
-            found = find_arxiv_ids(value)
-            arxiv = found[0] if found else (parse_arxiv_id(value) if name == "url" else None)
-            if arxiv is not None:
-                break
-    if arxiv is not None:
-        paper.arxiv_id = arxiv.base
-        paper.arxiv_version = arxiv.version
-        paper.primary_category = (
-            fields.get("primaryclass") or fields.get("eprintclass") or ""
-        ).strip()
-        if kind == "misc":
-            kind = "paper"
-    paper.type = kind
-
-    doi = _verbatim(fields.get("doi", ""))
-    paper.doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
-    url = _verbatim(fields.get("url", ""))
-    if arxiv is not None and parse_arxiv_id(url) is not None:
-        url = ""  # the arXiv page: papercli derives it from the id
-    paper.url = url
-    if fields.get("abstract"):
-        paper.abstract = latex_to_text(fields["abstract"])
-    return paper
+    remarks: list[Skipped] = field(default_factory=list)
 
 
 def _first_line(error: Exception) -> str:
@@ -243,31 +50,108 @@ def _first_line(error: Exception) -> str:
     return " ".join(text.split()) or type(error).__name__
 
 
+def _raw_fields(block: object) -> list[tuple[str, str]]:
+    return [(f.key, str(f.value)) for f in block.fields]  # type: ignore[attr-defined]
+
+
+def _inherited(fields: dict[str, str], parents: list[dict[str, str]]) -> dict[str, str]:
+    """A child's fields with what BibTeX's crossref and biblatex's xdata give it from its
+    parents: every field it lacks, and the parent's title as its booktitle."""
+    merged = dict(fields)
+    for parent in parents:
+        for name, value in parent.items():
+            if name in ("crossref", "xdata", "ids", "key"):
+                continue
+            if name == "title":
+                merged.setdefault("booktitle", value)
+            else:
+                merged.setdefault(name, value)
+    return merged
+
+
 def parse_bibtex(text: str, source: str) -> Parsed:
-    """Every entry of a .bib text as a Paper; malformed entries in ``skipped`` as
-    ``source:line``."""
+    """Every entry of a .bib text as a Paper carrying its record; unreadable entries in
+    ``skipped`` as ``source:line``."""
     from bibtexparser.entrypoint import parse_string
-    from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
+    from bibtexparser.model import (
+        DuplicateBlockKeyBlock,
+        DuplicateFieldKeyBlock,
+        Entry,
+        ParsingFailedBlock,
+        Preamble,
+        String,
+    )
 
     out = Parsed()
-    with _quiet():
-        parsed = parse_string(text)
+    strings: dict[str, str] = {}
+    entries: list[tuple[str, str, str, dict[str, str]]] = []  # (where, type, key, fields)
+    with quiet():
+        try:
+            parsed = parse_string(text, parse_stack=[])
+        except Exception as exc:  # bibtexparser failing on the file as a whole
+            out.skipped.append(Skipped(f"{source}:1", f"cannot read the file: {_first_line(exc)}"))
+            return out
         for block in parsed.blocks:
-            line = (block.start_line or 0) + 1
-            where = f"{source}:{line}"
-            if isinstance(block, DuplicateBlockKeyBlock):
-                out.skipped.append(Skipped(where, f"duplicate key {block.key!r} in the file"))
+            where = f"{source}:{(block.start_line or 0) + 1}"
+            if isinstance(block, String):
+                value, _ = resolve_value(str(block.value), strings)
+                strings[str(block.key).lower()] = value
+            elif isinstance(block, Preamble):
+                why = "@preamble not kept: papercli keeps entries; copy it into your draft"
+                out.remarks.append(Skipped(where, why + "'s preamble if its entries need it"))
+            elif isinstance(block, DuplicateBlockKeyBlock):
+                why = f"duplicate key {block.key!r} in the file (BibTeX uses the first)"
+                out.skipped.append(Skipped(where, why))
+            elif isinstance(block, DuplicateFieldKeyBlock) and isinstance(
+                block.ignore_error_block, Entry
+            ):
+                inner = block.ignore_error_block
+                names = [name.lower() for name, _ in _raw_fields(inner)]
+                twice = sorted({n for n in names if names.count(n) > 1})
+                why = f"entry {inner.key!r}: field(s) {', '.join(twice)} given twice"
+                out.remarks.append(Skipped(where, why + "; kept the first, as BibTeX does"))
+                fields = _fields(inner, strings, out, where)
+                entries.append((where, inner.entry_type, inner.key, fields))
             elif isinstance(block, ParsingFailedBlock):
                 out.skipped.append(Skipped(where, f"malformed entry: {_first_line(block.error)}"))
             elif isinstance(block, Entry):
-                values = {f.key: str(f.value) for f in block.fields}
-                try:
-                    paper = entry_to_paper(block.entry_type, block.key, values)
-                except ValueError as exc:
-                    out.skipped.append(Skipped(where, f"entry {block.key!r}: {exc}"))
-                    continue
-                out.papers.append((where, paper))
+                fields = _fields(block, strings, out, where)
+                entries.append((where, block.entry_type, block.key, fields))
+    by_key = {key.lower(): fields for _, _, key, fields in entries}
+    for where, entry_type, key, fields in entries:
+        parents = [
+            by_key[name.strip().lower()]
+            for ref in ("crossref", "xdata")
+            for name in fields.get(ref, "").split(",")
+            if name.strip().lower() in by_key and name.strip().lower() != key.lower()
+        ]
+        try:
+            paper = view_of(entry_type, _inherited(fields, parents) if parents else fields, key)
+        except Exception as exc:  # a bug in reading one entry must not cost the others
+            out.skipped.append(Skipped(where, f"entry {key!r}: cannot read it ({exc!r})"))
+            continue
+        paper.bibtex_type = entry_type.lower()
+        paper.bibtex = fields
+        if "title" in paper.incomplete:
+            why = f"entry {key!r} has no title: shown as {paper.title!r}, marked incomplete"
+            out.remarks.append(Skipped(where, why))
+        out.papers.append((where, paper))
     return out
+
+
+def _fields(block: object, strings: dict[str, str], out: Parsed, where: str) -> dict[str, str]:
+    """An entry's fields: names lower-case, values resolved, the first of a repeated field."""
+    fields: dict[str, str] = {}
+    for name, raw in _raw_fields(block):
+        lowered = name.lower()
+        if lowered in fields:
+            continue
+        value, undefined = resolve_value(raw, strings)
+        for macro in undefined:
+            why = f"field {lowered}: @string macro {macro!r} is not defined in the file"
+            out.remarks.append(Skipped(where, f"{why}; kept as the text {macro!r}"))
+        fields[lowered] = value
+    return fields
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,15 +163,38 @@ class ImportReport:
     added: list[tuple[str, str]] = field(default_factory=list)  # (key, where)
     merged: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (key, where, fields)
     rekeyed: list[tuple[str, str, str]] = field(default_factory=list)  # (old, new, why)
+    aliased: list[tuple[str, str]] = field(default_factory=list)  # (the file's key, paper key)
     skipped: list[Skipped] = field(default_factory=list)
+    remarks: list[Skipped] = field(default_factory=list)  # read, but not as written: said
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
     empty: list[str] = field(default_factory=list)  # files with no entry at all, as named
+
+
+def _same_record(existing: Paper, incoming: Paper) -> bool:
+    """The library's paper under an entry's key is that entry imported before: same record,
+    or the same title or identifier (a file re-exported after an edit)."""
+    from papercli.merge import clearly_different_titles, norm_doi
+
+    if existing.bibtex_type == incoming.bibtex_type and existing.bibtex == incoming.bibtex:
+        return True
+    if existing.arxiv_id and existing.arxiv_id == incoming.arxiv_id:
+        return True
+    if existing.doi and norm_doi(existing.doi) == norm_doi(incoming.doi):
+        return True
+    return not clearly_different_titles(existing.title, incoming.title) and (
+        existing.year == incoming.year or not (existing.year and incoming.year)
+    )
 
 
 def import_bibtex(
     library: Library, paths: list[Path], tags: list[str], dry_run: bool = False
 ) -> ImportReport:
-    """Import every entry of ``paths``; returns what was added, merged, re-keyed, skipped."""
+    """Import every entry of ``paths``; returns what was added, merged, re-keyed, skipped.
+
+    Keys are kept as written. An entry whose paper the library has is merged into it and its
+    key becomes an alias of that paper; an entry whose key another paper has (in any case) is
+    added under a new key, said in ``rekeyed``. Importing a file again changes nothing.
+    """
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder, merge_into
 
@@ -300,50 +207,79 @@ def import_bibtex(
         texts.append((path, text))
     with contextlib.ExitStack() as stack:
         writer = None if dry_run else stack.enter_context(library.writing())
-        finder = DuplicateFinder.from_rows(library.index().rows.values())
-        taken = set(library.index().rows)
-        pending: dict[str, Paper] = {}  # added in this run (dry run: not written)
+        index = library.index()
+        finder = DuplicateFinder.from_rows(index.rows.values())
+        # Every key and alias, case-folded -> the key of its paper.
+        owners = {fold_key(name): key for name, key in index.key_names().items()}
+        pending: dict[str, Paper] = {}  # added or merged in this run (dry run: not written)
+
+        def current(key: str) -> Paper:
+            if key in pending:
+                return pending[key]
+            return writer.read(key) if writer else library.read(key)
+
         for path, text in texts:
             parsed = parse_bibtex(text, path.name)
             report.skipped.extend(parsed.skipped)
+            report.remarks.extend(parsed.remarks)
             if not parsed.papers and not parsed.skipped:
                 report.empty.append(str(path))
             for where, paper in parsed.papers:
                 paper.tags = list(tags)
                 # No time stamp: importing the same file again then changes nothing.
                 paper.provenance = [{"source": "bibtex", "file": path.name, "key": paper.key}]
-                same = finder.find(paper)
+                original = paper.key
+                owner = owners.get(fold_key(original)) if not key_problem(original) else None
+                match = finder.match(paper)
+                same = match.key
+                if same is None and owner is not None and _same_record(current(owner), paper):
+                    same = owner
+                for other, shared in match.conflicts:
+                    if other != same:
+                        kind, value = shared.split(":", 1)
+                        why = f"{original!r} shares {kind.upper()} {value} with {other}, but "
+                        report.remarks.append(Skipped(where, why + "the titles differ: two papers"))
                 if same is not None:
-                    existing = pending.get(same) or (
-                        writer.read(same) if writer else library.read(same)
-                    )
-                    changed = merge_into(existing, paper)
-                    if changed and writer is not None:
-                        writer.save(existing)
+                    existing = current(same)
+                    if original != same and (owner is None or owner == same):
+                        paper.aliases = [original]
+                    differing: list[str] = []
+                    changed = merge_into(existing, paper, differing)
+                    if "aliases" in changed:
+                        owners[fold_key(original)] = same
+                        report.aliased.append((original, same))
+                    if differing:
+                        why = f"{original!r} is {same}: kept the library's {', '.join(differing)}"
+                        report.remarks.append(Skipped(where, why + " (the file differs)"))
                     if changed:
+                        if writer is not None:
+                            writer.save(existing)
+                        pending[same] = existing
                         report.merged.append((same, where, changed))
                     else:
                         report.skipped.append(
                             Skipped(where, f"{paper.title[:60]!r} is already {same}, nothing new")
                         )
                     continue
-                original = paper.key
-                candidate = original.lower() if KEY_RE.match(original.lower()) else ""
-                if candidate and candidate not in taken:
-                    paper.key = candidate
-                    if candidate != original:
-                        report.rekeyed.append((original, candidate, "keys are lower-case"))
-                else:
-                    paper.key = make_key(paper.authors, paper.year, paper.title, taken)
-                    why = "the key is taken" if candidate else "not a valid papercli key"
+                problem = key_problem(original)
+                if problem or owner is not None:
+                    paper.key = make_key(
+                        paper.authors, paper.year, paper.title, lambda k: fold_key(k) in owners
+                    )
+                    why = (
+                        f"not a usable key: {problem}"
+                        if problem
+                        else f"the key is another paper's ({owner}); cite this one as {paper.key}"
+                    )
                     report.rekeyed.append((original, paper.key, why))
-                taken.add(paper.key)
+                owners[fold_key(paper.key)] = paper.key
                 if writer is not None:
                     writer.create(paper)
                 pending[paper.key] = paper
                 finder.add(paper)
                 report.added.append((paper.key, where))
     report.skipped.sort(key=lambda s: _position(s.where))
+    report.remarks.sort(key=lambda s: _position(s.where))
     return report
 
 

@@ -33,7 +33,7 @@ from papercli.errors import (
     NotFoundError,
     UsageError,
 )
-from papercli.library import Index, Library, parse_paper_bytes
+from papercli.library import Index, Library, dump_paper, parse_paper_bytes
 from papercli.models import (
     PAPER_TYPES,
     STATUSES,
@@ -400,7 +400,7 @@ def edit(ref: RefArg) -> None:
         original = path.read_bytes()
     except OSError as exc:
         raise LibraryError(f"{path}: cannot read ({exc.strerror})") from None
-    parse_paper_bytes(key, original, str(path))  # a malformed file is reported, not edited
+    before = parse_paper_bytes(key, original, str(path))  # a malformed file is not edited
     with tempfile.TemporaryDirectory(prefix="papercli-edit-") as tmp:
         draft = Path(tmp) / f"{key}.toml"
         draft.write_bytes(original)
@@ -411,7 +411,7 @@ def edit(ref: RefArg) -> None:
                 echo(f"no changes to {key}")
                 return
             try:
-                parse_paper_bytes(key, edited, f"{key}.toml")
+                after = parse_paper_bytes(key, edited, f"{key}.toml")
             except MalformedFileError as exc:
                 if sys.stdin.isatty():
                     warn(f"invalid edit: {exc}")
@@ -424,8 +424,22 @@ def edit(ref: RefArg) -> None:
                 raise LibraryError(
                     f"{key} changed on disk while you edited it; your edit was not saved"
                 )
-            writer._write(path, edited)
+            carried = _carry_edit(before, after)
+            writer._write(path, dump_paper(after) if carried else edited)
     echo(f"saved {key}")
+    if carried:
+        echo(f"the BibTeX record follows your edit: {', '.join(carried)}")
+
+
+def _carry_edit(before: Paper, after: Paper) -> list[str]:
+    """When an edit changed papercli's title, authors, year, ... but not the BibTeX record,
+    the record's fields are rewritten to match (export writes the record). An edit of the
+    record itself is kept as written."""
+    if not after.bibtex_type or after.bibtex != before.bibtex or after.view() == before.view():
+        return []
+    from papercli.record import carry_changes
+
+    return carry_changes(after, before.view())
 
 
 @app.command()

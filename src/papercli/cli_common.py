@@ -76,7 +76,14 @@ def open_library() -> Library:
         count = install_bundled(path)
         if count is not None:
             warn(f"created your library at {path} from the bundled reading lists ({count} entries)")
-    return Library.open(path)
+    library = Library.open(path)
+    if library.migrated is not None:
+        before, changed = library.migrated
+        warn(
+            f"upgraded the library at {path} from format {before} to {library.settings['format']}"
+            f" ({changed} paper(s) got their original BibTeX keys back as aliases; nothing lost)"
+        )
+    return library
 
 
 def report_problems_once(library: Library) -> None:

@@ -49,11 +49,18 @@ OutOpt = Annotated[
 
 @dataclass
 class Selection:
-    """The papers chosen, in output order, and the cited keys the library lacks."""
+    """The papers chosen, in output order (``keys``), the name each is written under
+    (``names``: the key or alias a draft or ``--key`` used; a paper cited under two names is
+    written twice), and the cited keys the library lacks."""
 
     keys: list[str]
+    names: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     explicit_order: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = list(self.keys)
 
 
 def select_papers(
@@ -67,11 +74,20 @@ def select_papers(
 ) -> Selection:
     """``--key`` and ``--cited`` name papers (in that order, once each); QUERY, ``--tag``
     (all of them), ``--status`` and ``--type`` narrow that list, or the whole library when no
-    paper is named. ``\\nocite{*}`` names every paper."""
+    paper is named. ``\\nocite{*}`` names every paper. A cited key is found as a key, as an
+    alias, or, with a warning naming the library's spelling, when only its case differs."""
     rows = library.index().rows
-    named: list[str] = []
+    named: list[tuple[str, str]] = []  # (paper key, name to write it under)
     missing: list[str] = []
     everything = False
+
+    def indexed(key: str) -> str:
+        if key not in rows:
+            # The file exists but the index skipped it: reading it names the problem.
+            library.read(key)
+            raise LibraryError(f"{library.shown(key)} changed while exporting: try again")
+        return key
+
     if cited:
         from papercli.latex import cited_keys
 
@@ -80,30 +96,39 @@ def select_papers(
             raise NotFoundError(f"no citations found in {', '.join(map(str, cited))}")
         for path in found.unreadable:
             warn(f"cannot read {path} (pulled in by \\input or \\include): skipped")
-        for key in found.keys:
-            if key == "*":
+        for name in found.keys:
+            if name == "*":
                 everything = True
-            elif key in rows:
-                named.append(key)
-            else:
-                missing.append(key)
+                continue
+            hit = library.lookup(name)
+            if hit is None:
+                missing.append(name)
+                continue
+            key, how, spelled = hit
+            if how == "case":
+                warn(
+                    f"the draft cites {name!r}, which the library spells {spelled!r}: written "
+                    f"as the draft cites it (biber and macOS/Windows treat case as different)"
+                )
+            named.append((indexed(key), name))
     for ref in keys or []:
+        hit = library.lookup(ref.strip())
+        if hit is not None and hit[1] != "case":
+            named.append((indexed(hit[0]), ref.strip()))
+            continue
         try:
             key = library.resolve(ref)
         except NotFoundError:
             missing.append(ref)
             continue
-        if key not in rows:
-            # The file exists but the index skipped it: reading it names the problem.
-            library.read(key)
-            raise LibraryError(f"{library.shown(key)} changed while exporting: try again")
-        named.append(key)
+        named.append((indexed(key), key))
     explicit = bool(cited or keys) and not everything
     if explicit:
         # A draft's citation order is kept; keys named with --key alone are sorted.
-        candidates = list(dict.fromkeys(named)) if cited else sorted(set(named))
+        unique = list(dict.fromkeys(named))
+        candidates = unique if cited else sorted(unique, key=lambda pair: pair[1])
     else:
-        candidates = sorted(rows)
+        candidates = [(key, key) for key in sorted(rows)]
     wanted_tags = [normalize_tag(t) for t in tags or []]
     if status:
         validate_status(status)
@@ -116,8 +141,8 @@ def select_papers(
 
         found_hits = search(library, parse_query(query), limit=None).hits
         matching = {hit.key for hit in found_hits}
-    chosen = []
-    for key in candidates:
+    chosen: list[tuple[str, str]] = []
+    for key, name in candidates:
         row = Summary._make(rows[key])
         if wanted_tags and not set(wanted_tags).issubset(row.tags):
             continue
@@ -127,8 +152,13 @@ def select_papers(
             continue
         if matching is not None and key not in matching:
             continue
-        chosen.append(key)
-    return Selection(chosen, list(dict.fromkeys(missing)), explicit_order=bool(cited))
+        chosen.append((key, name))
+    return Selection(
+        [k for k, _ in chosen],
+        [n for _, n in chosen],
+        list(dict.fromkeys(missing)),
+        explicit_order=bool(cited),
+    )
 
 
 def _write_output(text: str, output: Path | None) -> None:
@@ -174,8 +204,42 @@ def _nothing_to_export() -> NoReturn:
 
 
 def _load(library: Library, selection: Selection) -> list[Paper]:
-    papers = {p.key: p for p in library.papers(selection.keys)}
-    return [papers[k] for k in selection.keys if k in papers]
+    papers = {p.key: p for p in library.papers(list(dict.fromkeys(selection.keys)))}
+    seen: set[str] = set()
+    out = []
+    for key in selection.keys:
+        if key in papers and key not in seen:
+            seen.add(key)
+            out.append(papers[key])
+    return out
+
+
+def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str]]:
+    """(paper, the name to write it under), in the selection's order, followed by the
+    ``crossref``/``xdata`` parents of what is written that the selection lacks (BibTeX
+    needs a parent after the entries that cite it)."""
+    from papercli.bibtex import order_parents_last, parents_named
+
+    papers = {p.key: p for p in library.papers(list(dict.fromkeys(selection.keys)))}
+    items = [(papers[k], n) for k, n in zip(selection.keys, selection.names, strict=True)
+             if k in papers]  # fmt: skip
+    written = {name for _, name in items}
+    pos = 0
+    while pos < len(items):
+        paper, name = items[pos]
+        pos += 1
+        for parent in parents_named(paper, name):
+            if parent in written:
+                continue
+            hit = library.lookup(parent)
+            if hit is None:
+                warn(f"{name}: its crossref/xdata {parent!r} is not in the library")
+                continue
+            found = next(iter(library.papers([hit[0]])), None)
+            if found is not None:
+                written.add(parent)
+                items.append((found, parent))
+    return order_parents_last(items)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +278,7 @@ def export_bibtex(
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
     papercli export bibtex --tag peft --biblatex
     """
-    from papercli.bibtex import format_bibliography, replaced_characters
+    from papercli.bibtex import format_bibliography, replaced_characters, unsafe_entries
 
     library = open_library()
     report_problems_once(library)
@@ -230,7 +294,13 @@ def export_bibtex(
         if selection.missing and allow_missing:
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
-    _write_output(format_bibliography(_load(library, selection), biblatex), output)
+    items = _load_named(library, selection)
+    _write_output(format_bibliography(items, biblatex), output)
+    for name, problems in unsafe_entries().items():
+        warn(
+            f"{name}: made safe for LaTeX ({', '.join(problems)}): check the entry's text "
+            "(see 'papercli show')"
+        )
     lost = replaced_characters()
     if lost:
         shown = "".join(lost[:20]) + ("..." if len(lost) > 20 else "")
@@ -239,7 +309,7 @@ def export_bibtex(
             f"their ASCII letters: {shown} (try --biblatex with LuaLaTeX or XeLaTeX)"
         )
     if output is not None and str(output) != "-":
-        count = len(selection.keys)
+        count = len(items)
         warn(f"wrote {count} {'entry' if count == 1 else 'entries'} to {output}")
 
 
@@ -331,9 +401,11 @@ def import_bibtex_cmd(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
-    """Import BibTeX entries: keys kept when free, LaTeX turned into Unicode, papers already in
-    the library merged (same arXiv id, DOI, URL or title), malformed entries reported and
-    skipped. Exits 1 when nothing was imported or merged and a file held no entry at all
+    """Import BibTeX entries losslessly: keys, entry types and every field kept as written
+    (export writes them back); papers already in the library merged (same arXiv id, DOI,
+    ISBN or URL, or same title, year and first author), the file's key kept as an alias;
+    unreadable entries reported as FILE:LINE and skipped. Importing a file again changes
+    nothing. Exits 1 when nothing was imported or merged and a file held no entry at all
     (one 'no references found in FILE' line each).
 
     Example: papercli import bibtex zotero.bib --tag thesis --dry-run
@@ -354,7 +426,9 @@ def import_bibtex_cmd(
             "added": [{"key": k, "from": w} for k, w in report.added],
             "merged": [{"key": k, "from": w, "fields": f} for k, w, f in report.merged],
             "rekeyed": [{"from": o, "to": n, "why": y} for o, n, y in report.rekeyed],
+            "aliased": [{"alias": a, "key": k} for a, k in report.aliased],
             "skipped": [{"from": s.where, "why": s.why} for s in report.skipped],
+            "remarks": [{"from": s.where, "why": s.why} for s in report.remarks],
             "dry_run": dry_run,
         })  # fmt: skip
         fail_if_nothing_found(report.empty, bool(report.added or report.merged))
@@ -367,8 +441,12 @@ def import_bibtex_cmd(
         echo(f"merged  {key} ({where}): {', '.join(fields)}")
     for old, new, why in report.rekeyed:
         echo(f"key     {old} -> {new} ({why})")
+    for alias, key in report.aliased:
+        echo(f"alias   {alias} -> {key} (the same paper: {alias} now names it too)")
     for skip in report.skipped:
         echo(f"skipped {skip.where}: {skip.why}")
+    for said in report.remarks:
+        echo(f"note    {said.where}: {said.why}")
     would = "would be " if dry_run else ""
     echo(
         f"{len(report.added)} {would}added, {len(report.merged)} {would}merged, "

@@ -46,13 +46,21 @@ from papercli.errors import (
     NotFoundError,
     UsageError,
 )
-from papercli.models import KEY_RE, Paper, validate_key
+from papercli.models import (
+    Paper,
+    fold_key,
+    is_valid_key,
+    key_file_name,
+    key_of_file_name,
+    key_problem,
+    validate_key,
+)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: keys verbatim, aliases, BibTeX records (see docs/library-format.md)
 SETTINGS_FILE = "library.toml"
 PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 SHARDS = 64
 
 
@@ -90,6 +98,8 @@ class Summary(NamedTuple):
     n_notes: int
     incomplete: tuple[str, ...]
     date: str
+    aliases: tuple[str, ...]
+    isbn: str  # from the BibTeX record, for finding duplicates
 
 
 def summarize(paper: Paper) -> tuple[Any, ...]:
@@ -109,11 +119,14 @@ def summarize(paper: Paper) -> tuple[Any, ...]:
         len(paper.notes),
         tuple(paper.incomplete),
         paper.date,
+        tuple(paper.aliases),
+        paper.bibtex.get("isbn", ""),
     )
 
 
 # How each Summary field is stored in the columnar cache: s string, t tuple of strings, i int.
-_KINDS = "ssstistsssssits"
+_KINDS = "ssstistsssssitsts"
+ALIASES = 15  # the aliases column
 _SEP, _SUB = "\x00", "\x1f"
 
 
@@ -279,6 +292,8 @@ class Index:
         self._n_rows = n_rows
         self._columns: dict[int, list[Any]] = {}
         self._split: dict[int, list[str]] = {}
+        self._names: dict[str, str] | None = None
+        self._folded: dict[str, list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self._rows) if self._rows is not None else self._n_rows
@@ -295,6 +310,26 @@ class Index:
 
     def keys(self) -> list[str]:
         return self.column(0)
+
+    def key_names(self) -> dict[str, str]:
+        """Every key and every alias -> the key of the paper it names."""
+        if self._names is None:
+            keys = self.keys()
+            names = dict(zip(keys, keys, strict=True))
+            for key, aliases in zip(keys, self.column(ALIASES), strict=True):
+                for alias in aliases:
+                    names.setdefault(alias, key)
+            self._names = names
+        return self._names
+
+    def folded_names(self) -> dict[str, list[str]]:
+        """Keys and aliases grouped by their case-folded spelling."""
+        if self._folded is None:
+            folded: dict[str, list[str]] = {}
+            for name in self.key_names():
+                folded.setdefault(fold_key(name), []).append(name)
+            self._folded = folded
+        return self._folded
 
     def row(self, i: int) -> Summary:
         """The i-th paper's summary (in ``keys()`` order), decoding only that row."""
@@ -472,9 +507,64 @@ class Library:
             )
         library = cls(root)
         library.settings = data
+        if version < FORMAT_VERSION:
+            library._migrate()
         return library
 
     settings: dict[str, Any] = {}
+    # (format before, papers rewritten) when ``open`` upgraded the library; the CLI says so.
+    migrated: tuple[int, int] | None = None
+
+    # -- format migration -------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Bring a format-1 library to format 2, once, under the write lock.
+
+        Format 1 lower-cased or replaced BibTeX keys on import, keeping the original only in
+        ``[[provenance]]``: each such original key becomes an alias, so drafts citing it find
+        the paper again. Every paper file is rewritten atomically (only those that change) and
+        ``library.toml`` last, so a crash midway leaves a library the next command migrates
+        again from where it stopped. A library papercli cannot lock (read-only, busy) is read
+        as it is: format-1 files are valid format-2 files.
+        """
+        with contextlib.ExitStack() as stack:
+            try:
+                writer = stack.enter_context(self.writing())
+            except LibraryError:
+                return
+            settings = self.root / SETTINGS_FILE
+            try:
+                text = settings.read_text(encoding="utf-8")
+                version = tomllib.loads(text).get("format", 1)
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise LibraryError(f"{settings}: cannot read it to upgrade the library") from exc
+            if not isinstance(version, int) or version >= FORMAT_VERSION:
+                return  # another papercli upgraded it while this one waited for the lock
+            keys = self.keys()
+            folded = {fold_key(k): k for k in keys}
+            changed = 0
+            for key in sorted(keys):
+                try:
+                    paper = self.read(key)
+                except (MalformedFileError, NotFoundError):
+                    continue  # reported by every reading command; nothing to carry over
+                for alias in _original_keys(paper):
+                    if folded.setdefault(fold_key(alias), key) == key and alias != key:
+                        if alias not in paper.aliases:
+                            paper.aliases.append(alias)
+                if paper.aliases:
+                    before = self.path_for(key).read_bytes()
+                    data = dump_paper(paper)
+                    if data != before:
+                        writer._write(self.path_for(key), data)
+                        changed += 1
+            if re.search(r"(?m)^format\s*=\s*\d+\s*$", text):
+                text = re.sub(r"(?m)^format\s*=\s*\d+\s*$", f"format = {FORMAT_VERSION}", text)
+            else:
+                text = f"format = {FORMAT_VERSION}\n" + text
+            writer._write(settings, text.encode("utf-8"))
+            self.settings = dict(self.settings, format=FORMAT_VERSION)
+            self.migrated = (version, changed)
 
     @classmethod
     def create(
@@ -493,9 +583,9 @@ class Library:
         try:
             (root / PAPERS_DIR).mkdir(parents=True, exist_ok=True)
             for file_name, data in papers:
-                key = file_name.removesuffix(".toml")
-                validate_key(key)
-                atomic_write(root / PAPERS_DIR / f"{key}.toml", data, sync_dir=False)
+                if not key_of_file_name(file_name):
+                    raise UsageError(f"{file_name!r} is not a paper file name papercli writes")
+                atomic_write(root / PAPERS_DIR / file_name, data, sync_dir=False)
             _fsync_dir(root / PAPERS_DIR)
             settings = {"format": FORMAT_VERSION, "name": name or root.name}
             # Written last: a library without library.toml is not a library, so a crash
@@ -508,13 +598,13 @@ class Library:
     # -- paths and single files -------------------------------------------------------------
 
     def path_for(self, key: str) -> Path:
-        return self.papers_dir / f"{validate_key(key)}.toml"
+        return self.papers_dir / key_file_name(validate_key(key))
 
     def shown(self, key: str) -> str:
-        return f"{PAPERS_DIR}/{key}.toml"
+        return f"{PAPERS_DIR}/{key_file_name(key)}"
 
     def exists(self, key: str) -> bool:
-        return bool(KEY_RE.match(key)) and (self.papers_dir / f"{key}.toml").is_file()
+        return is_valid_key(key) and (self.papers_dir / key_file_name(key)).is_file()
 
     def keys(self) -> list[str]:
         """Every paper file's key, from a directory listing (no parsing)."""
@@ -524,7 +614,8 @@ class Library:
             return []
         except OSError as exc:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
-        return [n[:-5] for n in names if n.endswith(".toml") and not n.startswith(".")]
+        keys = (key_of_file_name(n) for n in names if not n.startswith("."))
+        return [k for k in keys if k]
 
     def read(self, key: str) -> Paper:
         """Parse one paper's file. ``NotFoundError`` if absent, ``MalformedFileError`` if bad."""
@@ -539,13 +630,32 @@ class Library:
 
     # -- REF resolution ---------------------------------------------------------------------
 
+    def lookup(self, name: str) -> tuple[str, str, str] | None:
+        """A citation key as a draft or a user writes it -> (the paper's key, how it matched,
+        the library's spelling): how is ``key``, ``alias``, or ``case`` when it matches a key
+        or alias only when case is ignored. None when nothing matches or the case-insensitive
+        match is not unique."""
+        if is_valid_key(name) and (self.papers_dir / key_file_name(name)).is_file():
+            return name, "key", name
+        index = self.index()
+        names = index.key_names()
+        if name in names:
+            return names[name], "key" if names[name] == name else "alias", name
+        matches = index.folded_names().get(fold_key(name), [])
+        owners = {names[m] for m in matches}
+        if len(owners) == 1:
+            return owners.pop(), "case", matches[0]
+        return None
+
     def resolve(self, ref: str) -> str:
-        """A REF (key, arXiv id or URL, or unambiguous key prefix) -> the paper's key."""
+        """A REF (key or alias, arXiv id or URL, or unambiguous key prefix) -> the paper's key.
+        A key or alias that differs only in case is found too."""
         ref = ref.strip()
         if not ref:
             raise UsageError("an empty REF: give a key, an arXiv id or the start of a key")
-        if KEY_RE.match(ref) and (self.papers_dir / f"{ref}.toml").is_file():
-            return ref
+        found = self.lookup(ref)
+        if found is not None and found[1] != "case":
+            return found[0]
         from papercli.arxiv_ids import parse_arxiv_id
 
         parsed = parse_arxiv_id(ref)
@@ -558,9 +668,14 @@ class Library:
                 raise AmbiguousRefError(
                     f"arXiv id {base} is in several papers: {', '.join(sorted(hits))}"
                 )
-            raise NotFoundError(f"no paper with arXiv id {base}: add it with 'papercli add {base}'")
-        lowered = ref.lower()
-        candidates = sorted(k for k in self.keys() if k.startswith(lowered))
+            if found is None:
+                raise NotFoundError(
+                    f"no paper with arXiv id {base}: add it with 'papercli add {base}'"
+                )
+        if found is not None:
+            return found[0]
+        lowered = fold_key(ref)
+        candidates = sorted(k for k in self.keys() if fold_key(k).startswith(lowered))
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
@@ -752,10 +867,10 @@ class Library:
         by_shard: dict[int, list[str]] = {}
         for name, stat in sig.items():
             if old_sig.get(name) != stat:
-                by_shard.setdefault(shard_of(name[:-5]), []).append(name)
+                by_shard.setdefault(shard_of(key_of_file_name(name) or name), []).append(name)
         for name in old_sig:
             if name not in sig:
-                by_shard.setdefault(shard_of(name[:-5]), []).append(name)
+                by_shard.setdefault(shard_of(key_of_file_name(name) or name), []).append(name)
         full_rebuild = cache is None
         writable = self._prepare_cache_dir()
         # One shard at a time, so a first run over 100,000 files holds one shard's papers in
@@ -763,7 +878,7 @@ class Library:
         for shard in sorted(by_shard) if not full_rebuild else range(SHARDS):
             papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
             for name in by_shard.get(shard, ()):
-                key = name[:-5]
+                key = key_of_file_name(name) or name
                 problems.pop(name, None)
                 rows.pop(key, None)
                 papers.pop(key, None)
@@ -788,12 +903,16 @@ class Library:
         self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
     ) -> Paper | None:
         """One changed file, parsed; its problem recorded when it cannot be."""
-        key = name[:-5]
-        if not KEY_RE.match(key):
-            problems[name] = (
-                f"{PAPERS_DIR}/{name}:1:1: the file name is not a valid key "
-                "(lower-case ASCII letters, digits, '-', '_', '.'); rename it"
+        key = key_of_file_name(name)
+        if not key:
+            stem = name[:-5]
+            problem = key_problem(stem)
+            advice = (
+                f"rename it to {key_file_name(stem)}"
+                if not problem
+                else f"it is not a valid key ({problem}); rename it"
             )
+            problems[name] = f"{PAPERS_DIR}/{name}:1:1: the file name is not papercli's: {advice}"
             return None
         try:
             data = (self.papers_dir / name).read_bytes()
@@ -845,11 +964,25 @@ class Library:
             yield paper
 
 
+def _original_keys(paper: Paper) -> list[str]:
+    """Keys a .bib gave this paper that papercli 0.1 changed on import (kept in provenance)."""
+    found = []
+    for record in paper.provenance:
+        key = record.get("key")
+        if record.get("source") == "bibtex" and isinstance(key, str) and is_valid_key(key):
+            if key != paper.key and key not in found:
+                found.append(key)
+    return found
+
+
 class Writer:
     """Changes to a library, made while its write lock is held (see ``Library.writing``)."""
 
     def __init__(self, library: Library) -> None:
         self.library = library
+        # Keys and aliases by case-folded spelling, loaded on the first new key and kept up to
+        # date by this writer (the index is not re-read between its writes).
+        self._folded: dict[str, str] | None = None
 
     def read(self, key: str) -> Paper:
         """The paper as it is on disk now; a malformed file raises (and so is never rewritten)."""
@@ -857,6 +990,43 @@ class Writer:
 
     def exists(self, key: str) -> bool:
         return self.library.exists(key)
+
+    def _names_by_fold(self) -> dict[str, str]:
+        if self._folded is None:
+            names = self.library.index().key_names()
+            self._folded = {fold_key(name): key for name, key in names.items()}
+        return self._folded
+
+    def owner_of(self, name: str) -> str | None:
+        """The key of the paper whose key or alias is ``name`` up to case, or None."""
+        return self._names_by_fold().get(fold_key(name))
+
+    def claim(self, paper: Paper) -> None:
+        """Record ``paper``'s key and aliases as taken (the caller has checked them)."""
+        folded = self._names_by_fold()
+        for name in [paper.key, *paper.aliases]:
+            folded.setdefault(fold_key(name), paper.key)
+
+    def check_new_key(self, key: str, owner: str | None = None) -> None:
+        """Raise ``UsageError`` when ``key`` is taken by another paper, as a key or alias, in
+        any case (keys that differ only in case collide in biber and on macOS and Windows)."""
+        validate_key(key)
+        taken = self.owner_of(key)
+        if taken is None and self.exists(key):
+            taken = key
+        if taken is not None and taken != owner:
+            names = self.library.index().key_names()
+            spelled = next(
+                (n for n, k in names.items() if k == taken and fold_key(n) == fold_key(key)),
+                taken,
+            )
+            if spelled == key:
+                raise UsageError(f"a paper with key {key!r} already exists")
+            how = "key" if spelled == taken else f"an alias of {taken}"
+            raise UsageError(
+                f"key {key!r} differs only in case from {spelled!r} ({how}): keys that differ "
+                "only in case collide in biber and on macOS and Windows; choose another"
+            )
 
     def save(self, paper: Paper, *, touch: bool = True) -> None:
         """Write a paper (new or changed) atomically."""
@@ -871,10 +1041,12 @@ class Writer:
         self._write(self.library.path_for(paper.key), dump_paper(paper))
 
     def create(self, paper: Paper) -> None:
-        """Write a new paper; refuses to replace an existing file."""
-        if self.exists(paper.key):
-            raise UsageError(f"a paper with key {paper.key!r} already exists")
+        """Write a new paper; refuses a key (or alias) another paper has, in any case."""
+        self.check_new_key(paper.key)
+        for alias in paper.aliases:
+            self.check_new_key(alias)
         self.save(paper)
+        self.claim(paper)
 
     def update(self, key: str, change: Callable[[Paper], None]) -> Paper:
         """Read ``key`` fresh, apply ``change``, write it back. Returns the new paper."""
@@ -892,17 +1064,54 @@ class Writer:
         except OSError as exc:
             raise LibraryError(f"{path}: cannot remove ({exc.strerror})") from exc
         _fsync_dir(path.parent)
+        if self._folded is not None:
+            self._folded = {f: k for f, k in self._folded.items() if k != key}
 
     def rename(self, old: str, new: str) -> Paper:
-        """Give paper ``old`` the key ``new`` (a new file, then the old one removed)."""
+        """Give paper ``old`` the key ``new`` (a new file, then the old one removed). The old
+        key becomes an alias, so drafts citing it still find the paper; ``new`` may be one of
+        the paper's own aliases or differ from ``old`` only in case."""
         validate_key(new)
-        if self.exists(new):
-            raise UsageError(f"a paper with key {new!r} already exists")
+        if new == old:
+            raise UsageError(f"{old!r} already has the key {new!r}")
+        self.check_new_key(new, owner=old)
         paper = self.read(old)
+        own = paper.alias_bibtex.pop(new, None)
+        if own is not None:
+            # The new key came with a record of its own: it becomes the paper's record, and
+            # the old key keeps the one it had.
+            if paper.bibtex_type:
+                paper.alias_bibtex[old] = {"_type": paper.bibtex_type, **paper.bibtex}
+            paper.bibtex_type = own["_type"]
+            paper.bibtex = {k: v for k, v in own.items() if k != "_type"}
         paper.key = new
-        self.save(paper)
-        self.delete(old)
+        paper.aliases = [a for a in paper.aliases if a != new]
+        if fold_key(old) != fold_key(new) and old not in paper.aliases:
+            paper.aliases.append(old)
+        if fold_key(old) == fold_key(new):
+            # Same file on a case-insensitive file system: write the new name through a
+            # temporary one, so the old file is never removed after the new one was written.
+            self._write_renamed_case(paper, old)
+        else:
+            self.save(paper)
+            self.delete(old)
+        folded = self._names_by_fold()
+        for name in [new, *paper.aliases]:
+            folded[fold_key(name)] = new
         return paper
+
+    def _write_renamed_case(self, paper: Paper, old: str) -> None:
+        from papercli.models import timestamp
+
+        paper.updated = timestamp()
+        old_path = self.library.path_for(old)
+        new_path = self.library.path_for(paper.key)
+        atomic_write(old_path, dump_paper(paper))
+        try:
+            os.rename(old_path, new_path)
+        except OSError as exc:
+            raise LibraryError(f"{new_path}: cannot rename ({exc.strerror})") from exc
+        _fsync_dir(new_path.parent)
 
     def _write(self, path: Path, data: bytes) -> None:
         try:

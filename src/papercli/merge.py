@@ -1,20 +1,21 @@
 """Recognising the same paper twice, and merging two records of it without losing anything.
 
-Two records are the same paper when they share an arXiv id (any version), a DOI, a normalised
-URL, or a normalised title (case, accents, punctuation and spacing ignored). Used by every
-importer and by ``add``. No I/O.
+Two records are the same paper when they share an identifier (arXiv id in any version, DOI,
+ISBN, normalised URL) and their titles are not clearly different, or when their normalised
+titles (case, accents, punctuation and spacing ignored) agree and so do their years and first
+authors. Used by every importer and by ``add``. No I/O.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.keys import ascii_fold
-from papercli.models import Paper
+from papercli.models import Paper, family_name
 
 # Fields whose empty value is filled from the incoming record.
 _FILLABLE = (
@@ -54,89 +55,185 @@ def norm_doi(doi: str) -> str:
     return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi)
 
 
+def first_family(authors: Iterable[str]) -> str:
+    """The first author's family name, folded for comparison ('' when there is none)."""
+    for stored in authors:
+        words = re.findall(r"[a-z0-9]+", ascii_fold(family_name(stored)).lower())
+        return "".join(words)
+    return ""
+
+
+def clearly_different_titles(first: str, second: str) -> bool:
+    """True when two titles cannot be the same work's (a preprint's title and its published
+    version's differ by a word or a subtitle, not wholesale)."""
+    a, b = norm_title(first), norm_title(second)
+    if not a or not b or a in b or b in a:
+        return False
+    from rapidfuzz import fuzz
+
+    return fuzz.token_set_ratio(a, b) < 70
+
+
+class Identity(NamedTuple):
+    """What identifies a record: its ids, its normalised title, year and first author."""
+
+    arxiv: str
+    doi: str
+    isbn: str
+    title: str  # the title as written (for the clearly-different test)
+    year: int
+    family: str
+    type: str
+    incomplete: tuple[str, ...]
+
+
+class Match(NamedTuple):
+    """``key`` of the known record of the same paper (None: a new paper); ``conflicts``: keys
+    of clearly different papers that share an identifier with it (reported, not merged)."""
+
+    key: str | None
+    conflicts: list[tuple[str, str]]  # (key, the identifier shared)
+
+
+def norm_isbn(isbn: str) -> str:
+    return re.sub(r"[^0-9X]", "", isbn.upper())
+
+
 class DuplicateFinder:
-    """Finds the existing key of a paper already known, by arXiv id, DOI, URL or title."""
+    """Finds the existing key of a paper already known.
+
+    Two records are the same paper when an identifier agrees (arXiv id, DOI, ISBN) and their
+    titles are not clearly different, when a normalised URL agrees, or when their normalised
+    titles agree and so do their years and their first authors' family names (a year or an
+    author list that is missing or marked incomplete does not disagree). The same title by
+    other authors or in another year is another paper; so is a paper and a video about it.
+    """
 
     def __init__(self) -> None:
-        self._by: dict[str, str] = {}
-        self._ids: dict[str, tuple[str, str]] = {}  # key -> (arXiv base id, DOI)
-        self._types: dict[str, str] = {}
+        self._by: dict[str, list[str]] = {}
+        self._who: dict[str, Identity] = {}
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> DuplicateFinder:
         """From ``Library.index().rows.values()`` (Summary tuples)."""
         finder = cls()
         for row in rows:
-            finder._register(row[0], row[7], row[8], row[9], row[2])
-            finder._types[row[0]] = row[1]
+            finder._register(
+                row[0],
+                Identity(
+                    arxiv=row[7],
+                    doi=row[8],
+                    isbn=row[16] if len(row) > 16 else "",
+                    title=row[2],
+                    year=row[4] or 0,
+                    family=first_family(row[3]),
+                    type=row[1],
+                    incomplete=tuple(row[13]),
+                ),  # fmt: skip
+                row[9],
+            )
         return finder
 
-    def _signatures(self, arxiv_id: str, doi: str, url: str, title: str) -> list[str]:
+    @staticmethod
+    def identity(paper: Paper) -> Identity:
+        return Identity(
+            arxiv=paper.arxiv_id, doi=paper.doi, isbn=paper.bibtex.get("isbn", ""),
+            title=paper.title, year=paper.year or 0, family=first_family(paper.authors),
+            type=paper.type, incomplete=tuple(paper.incomplete),
+        )  # fmt: skip
+
+    @staticmethod
+    def _signatures(who: Identity, url: str) -> list[str]:
         sigs = []
-        if arxiv_id:
-            parsed = parse_arxiv_id(arxiv_id)
-            sigs.append(f"arxiv:{parsed.base if parsed else arxiv_id}")
-        if doi:
-            sigs.append(f"doi:{norm_doi(doi)}")
+        if who.arxiv:
+            parsed = parse_arxiv_id(who.arxiv)
+            sigs.append(f"arxiv:{parsed.base if parsed else who.arxiv}")
+        if who.doi:
+            sigs.append(f"doi:{norm_doi(who.doi)}")
+        for isbn in re.split(r"[,;\s]+(?=\d)", who.isbn) if who.isbn else []:
+            if len(norm_isbn(isbn)) in (10, 13):
+                sigs.append(f"isbn:{norm_isbn(isbn)}")
         nurl = norm_url(url)
         if nurl:
             sigs.append(nurl if nurl.startswith("arxiv:") else f"url:{nurl}")
-        ntitle = norm_title(title)
-        if ntitle:
-            sigs.append(f"title:{ntitle}")
+        if "title" not in who.incomplete:
+            ntitle = norm_title(who.title)
+            if ntitle:
+                sigs.append(f"title:{ntitle}")
         return sigs
 
-    @staticmethod
-    def _ident(arxiv_id: str, doi: str) -> tuple[str, str]:
-        parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
-        return (parsed.base if parsed else arxiv_id, norm_doi(doi) if doi else "")
-
-    def _register(self, key: str, arxiv_id: str, doi: str, url: str, title: str) -> None:
-        self._ids.setdefault(key, self._ident(arxiv_id, doi))
-        for sig in self._signatures(arxiv_id, doi, url, title):
-            self._by.setdefault(sig, key)
+    def _register(self, key: str, who: Identity, url: str) -> None:
+        self._who.setdefault(key, who)
+        for sig in self._signatures(who, url):
+            keys = self._by.setdefault(sig, [])
+            if key not in keys:
+                keys.append(key)
 
     def add(self, paper: Paper) -> None:
-        self._register(paper.key, paper.arxiv_id, paper.doi, paper.url, paper.title)
-        self._types.setdefault(paper.key, paper.type)
+        self._register(paper.key, self.identity(paper), paper.url)
 
     def find(self, paper: Paper) -> str | None:
-        """The key of a known record of the same paper, or None.
+        return self.match(paper).key
 
-        An arXiv id or DOI that differs from the candidate's proves they are different papers,
-        so a title or URL match is not taken then; nor is a title match between two types
-        (a paper and a video explaining it).
-        """
-        mine = self._ident(paper.arxiv_id, paper.doi)
-        for sig in self._signatures(paper.arxiv_id, paper.doi, paper.url, paper.title):
-            key = self._by.get(sig)
-            if key is None:
-                continue
-            theirs = self._ids.get(key, ("", ""))
-            if not sig.startswith(("arxiv:", "doi:")) and any(
-                a and b and a != b for a, b in zip(mine, theirs, strict=True)
-            ):
-                continue
-            # The same title on a paper and on a video about it names two things.
-            their_type = self._types.get(key, paper.type)
-            if (
-                sig.startswith("title:")
-                and "misc" not in (their_type, paper.type)
-                and (their_type != paper.type)
-            ):
-                continue
-            return key
-        return None
+    def match(self, paper: Paper) -> Match:
+        """The known record of the same paper, and clearly different papers sharing one of
+        its identifiers."""
+        mine = self.identity(paper)
+        conflicts: list[tuple[str, str]] = []
+        for sig in self._signatures(mine, paper.url):
+            for key in self._by.get(sig, ()):
+                theirs = self._who[key]
+                if sig.startswith("title:"):
+                    if _same_titled_work(mine, theirs):
+                        return Match(key, conflicts)
+                    continue
+                if sig.startswith("url:"):
+                    # A link is what a reading list knows a paper by; its text ("Łukasz
+                    # Kaiser's talk") need not be the title.
+                    if _ids_disagree(mine, theirs):
+                        continue
+                    return Match(key, conflicts)
+                placeholder = "title" in mine.incomplete or "title" in theirs.incomplete
+                if not placeholder and clearly_different_titles(mine.title, theirs.title):
+                    if (key, sig) not in conflicts:
+                        conflicts.append((key, sig))
+                    continue
+                return Match(key, conflicts)
+        return Match(None, conflicts)
 
 
-def merge_into(existing: Paper, incoming: Paper) -> list[str]:
+def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
+    """An arXiv id or DOI on both that differs proves two papers."""
+    return any(
+        a and b and a != b
+        for a, b in ((mine.arxiv, theirs.arxiv), (norm_doi(mine.doi), norm_doi(theirs.doi)))
+    )
+
+
+def _same_titled_work(mine: Identity, theirs: Identity) -> bool:
+    if _ids_disagree(mine, theirs):
+        return False
+    # The same title on a paper and on a video about it names two things.
+    if "misc" not in (mine.type, theirs.type) and mine.type != theirs.type:
+        return False
+    known = ("year" not in mine.incomplete) and ("year" not in theirs.incomplete)
+    if known and mine.year and theirs.year and mine.year != theirs.year:
+        return False
+    known = ("authors" not in mine.incomplete) and ("authors" not in theirs.incomplete)
+    return not (known and mine.family and theirs.family and mine.family != theirs.family)
+
+
+def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = None) -> list[str]:
     """Merge ``incoming`` into ``existing`` in place; returns the names of fields changed.
 
     Nothing is lost and nothing the user set is overwritten: placeholders (fields marked
     incomplete) are replaced by real values, empty fields are filled, tags, categories,
     authors (when there were none), provenance and notes are combined (a note whose text is
     already there is not added again). A title not marked incomplete, the key, status and
-    type stay.
+    type stay. A BibTeX record is attached when the paper has none; a second record of the
+    paper under another key is kept whole for that key (an alias); for a record under a key
+    the paper already has, the names of fields whose values differ go to ``differing`` (the
+    library's record is kept). Aliases are combined.
     """
     changed: list[str] = []
     # A field marked incomplete holds a placeholder ("Hu, E." for "E. Hu et al"): a record
@@ -180,6 +277,36 @@ def merge_into(existing: Paper, incoming: Paper) -> list[str]:
             have.add(text_key)
             if "notes" not in changed:
                 changed.append("notes")
+    if incoming.bibtex_type:
+        theirs = {"_type": incoming.bibtex_type, **incoming.bibtex}
+        if not existing.bibtex_type:
+            existing.bibtex_type = incoming.bibtex_type
+            existing.bibtex = dict(incoming.bibtex)
+            changed.append("bibtex")
+        elif incoming.key == existing.key or incoming.key in existing.alias_bibtex:
+            ours = existing.alias_bibtex.get(incoming.key) or {
+                "_type": existing.bibtex_type,
+                **existing.bibtex,
+            }
+            if differing is not None:
+                differing.extend(
+                    name
+                    for name in dict.fromkeys([*ours, *theirs])
+                    if " ".join(ours.get(name, "").split())
+                    != " ".join(theirs.get(name, "").split())
+                )
+        elif theirs != {"_type": existing.bibtex_type, **existing.bibtex} and (
+            incoming.key in incoming.aliases or incoming.key in existing.aliases
+        ):
+            # A second record of the paper, under its own key: kept whole, so a draft citing
+            # that key gets the entry its .bib had.
+            existing.alias_bibtex[incoming.key] = theirs
+            changed.append("bibtex")
+    for alias in incoming.aliases:
+        if alias != existing.key and alias not in existing.aliases:
+            existing.aliases.append(alias)
+            if "aliases" not in changed:
+                changed.append("aliases")
     # A field is no longer missing once a record that really has it was merged in.
     still = [
         f for f in existing.incomplete if f in incoming.incomplete or not getattr(incoming, f, None)

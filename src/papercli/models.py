@@ -28,18 +28,32 @@ PAPER_TYPES = (
 )
 STATUSES = ("unread", "reading", "read")
 
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
+# papercli's normalised fields that a BibTeX record also carries (see ``papercli.record``): when
+# the user changes one of them with ``papercli edit``, the record's field is rewritten to match.
+BIB_VIEW_FIELDS = ("title", "authors", "year", "date", "venue", "doi", "url", "arxiv_id")
+ENTRY_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_.:+-]{0,63}$")
+
+# A citation key as BibTeX and biber accept it: any printable characters but white space and
+# the few that break a .bib entry or a \cite in the .aux (``, { } " # % \ ~``), so keys such as
+# ``Gusfield:97``, ``2016A&A...594A..13P`` and ``DBLP:conf/nips/VaswaniSPUJGKP17`` are kept.
+KEY_FORBIDDEN = frozenset(',{}"#%\\~')
+KEY_MAX = 120
+# Characters a key keeps in its file name; every other one is written %XX (UTF-8 bytes).
+_FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 TAG_RE = re.compile(r"^[^\s,\"'][^,\"']{0,63}$")
 
 # The order fields are written in, so a file reads from the most to the least useful.
 FIELD_ORDER = (
     "type",
+    "bibtex_type",
     "title",
     "authors",
     "year",
     "date",
     "status",
     "tags",
+    "aliases",
     "arxiv_id",
     "arxiv_version",
     "primary_category",
@@ -63,18 +77,72 @@ def timestamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def key_problem(key: object) -> str:
+    """Why ``key`` cannot be a citation key ('' when it can)."""
+    if not isinstance(key, str) or not key:
+        return "a key cannot be empty"
+    if len(key) > KEY_MAX:
+        return f"a key has at most {KEY_MAX} characters"
+    for char in key:
+        if char.isspace() or not char.isprintable():
+            return "a key cannot contain spaces or control characters"
+        if char in KEY_FORBIDDEN:
+            return f'a key cannot contain {char!r} (nor any of , {{ }} " # % \\ ~)'
+    return ""
+
+
+def is_valid_key(key: object) -> bool:
+    return not key_problem(key)
+
+
 def validate_key(key: str) -> str:
     """Return ``key`` if it is a valid citation key, else raise ``UsageError``.
 
-    Keys are file names under ``papers/``: lower-case ASCII letters, digits, ``-``, ``_`` and
-    ``.``, starting with a letter or digit, so no key can name a path outside ``papers/``.
+    Keys are kept as the user or the .bib wrote them: either case, digits and punctuation such
+    as ``: - _ . / + & '``. The file name is a safe encoding of the key (``key_file_name``), so
+    no key can name a path outside ``papers/``.
     """
-    if not isinstance(key, str) or not KEY_RE.match(key):
-        raise UsageError(
-            f"invalid key {key!r}: use lower-case ASCII letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit (at most 80 characters)"
-        )
+    problem = key_problem(key)
+    if problem:
+        raise UsageError(f"invalid key {key!r}: {problem}")
     return key
+
+
+def key_file_name(key: str) -> str:
+    """The file name of a key's paper: the key with every character outside ``A-Z a-z 0-9 _ -
+    .`` (and a leading ``.``) written as ``%XX`` UTF-8 bytes, plus ``.toml``:
+    ``Gusfield:97`` -> ``Gusfield%3A97.toml``. A key cannot hold ``%``, so this is reversible."""
+    out = []
+    for i, char in enumerate(key):
+        if char in _FILE_SAFE and not (i == 0 and char == "."):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(out) + ".toml"
+
+
+_PERCENT = re.compile(r"(?:%[0-9A-F]{2})+")
+
+
+def key_of_file_name(name: str) -> str:
+    """The key a paper file name stands for, or '' when the name is not one papercli would
+    write for a valid key (a hand-made ``a:b.toml``, ``x y.toml``)."""
+    if not name.endswith(".toml"):
+        return ""
+    stem = name[:-5]
+    try:
+        key = _PERCENT.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode(), stem)
+    except UnicodeDecodeError:
+        return ""
+    if not is_valid_key(key) or key_file_name(key) != name:
+        return ""
+    return key
+
+
+def fold_key(key: str) -> str:
+    """What two keys share when they differ only in case (they collide in biber and on the
+    case-insensitive file systems of macOS and Windows)."""
+    return key.casefold()
 
 
 def normalize_tag(tag: str) -> str:
@@ -114,14 +182,16 @@ def parse_author(name: str) -> str:
     """Turn a name as people write it into its stored form.
 
     ``Edward J. Hu`` -> ``Hu, Edward J.``; ``Ludwig van Beethoven`` -> ``van Beethoven, Ludwig``;
-    ``Hu, Edward`` stays; ``{Google Brain}`` (braced) or a single word stays literal.
+    ``Hu, Edward`` stays; ``{Google Brain}`` (braced) or a single word stays literal, and a
+    literal name holding a comma keeps its braces (``{Mathpix, Inc.}``) so it is not read as
+    "Family, Given".
     """
     name = re.sub(r"\s+", " ", name.strip())
     if name.startswith("{") and name.endswith("}"):
         name = name[1:-1].strip()
         if not name:
             raise UsageError("an author's name is empty")
-        return name
+        return literal_name(name)
     if "," in name:
         parts = [p.strip() for p in name.split(",") if p.strip()]
         if not parts:
@@ -147,17 +217,28 @@ def parse_author(name: str) -> str:
     return f"{family}, {suffix}, {given}" if suffix else f"{family}, {given}"
 
 
+def literal_name(name: str) -> str:
+    """An organisation's or a mononym's stored form: as is, or braced when it holds a comma."""
+    return "{" + name + "}" if "," in name else name
+
+
 def is_person(stored: str) -> bool:
     """True for a person's name ("Family, Given"), False for a literal (organisation) name."""
-    return "," in stored
+    return "," in stored and not stored.startswith("{")
 
 
 def family_name(stored: str) -> str:
+    """A person's family name; a literal name whole (without its braces)."""
+    if not is_person(stored):
+        return display_author(stored)
     return stored.split(",", 1)[0].strip()
 
 
 def display_author(stored: str) -> str:
-    """``Hu, Edward J.`` -> ``Edward J. Hu``; ``Hu, Jr., Edward`` -> ``Edward Hu Jr.``."""
+    """``Hu, Edward J.`` -> ``Edward J. Hu``; ``Hu, Jr., Edward`` -> ``Edward Hu Jr.``;
+    ``{Mathpix, Inc.}`` -> ``Mathpix, Inc.``."""
+    if stored.startswith("{") and stored.endswith("}"):
+        return stored[1:-1]
     parts = [p.strip() for p in stored.split(",")]
     if len(parts) == 1:
         return parts[0]
@@ -168,7 +249,7 @@ def display_author(stored: str) -> str:
 
 def authors_short(authors: list[str], most: int = 2) -> str:
     """``Hu, Shen, et al.`` style, for tables."""
-    names = [family_name(a) if is_person(a) else a for a in authors]
+    names = [family_name(a) for a in authors]
     if len(names) > most + 1:
         return ", ".join(names[:most]) + " et al."
     return ", ".join(names)
@@ -259,9 +340,22 @@ class Paper:
     incomplete: list[str] = field(default_factory=list)  # fields the source could not give
     added: str = ""  # ISO 8601, UTC
     updated: str = ""
+    aliases: list[str] = field(default_factory=list)  # earlier or other keys of this paper
+    bibtex_type: str = ""  # the entry type as imported (inproceedings, @set, ...), or ''
+    bibtex: dict[str, str] = field(default_factory=dict)  # the record's fields as written
+    # Aliases that came with a record of their own (a second .bib entry of the same paper):
+    # alias -> {"_type": entry type, field: value, ...}; export writes it under that alias.
+    alias_bibtex: dict[str, dict[str, str]] = field(default_factory=dict)
     provenance: list[dict[str, Any]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def view(self) -> tuple[Any, ...]:
+        """The normalised fields a BibTeX record also carries, as one comparable value."""
+        return tuple(
+            tuple(v) if isinstance(v, list) else v
+            for v in (getattr(self, name) for name in BIB_VIEW_FIELDS)
+        )
 
     # -- TOML -----------------------------------------------------------------------------
 
@@ -277,6 +371,10 @@ class Paper:
             out[name] = value
         for name, value in self.extra.items():
             out.setdefault(name, value)
+        if self.bibtex:
+            out["bibtex"] = dict(self.bibtex)
+        if self.alias_bibtex:
+            out["alias_bibtex"] = {k: dict(v) for k, v in self.alias_bibtex.items()}
         if self.provenance:
             out["provenance"] = [dict(p) for p in self.provenance]
         if self.notes:
@@ -294,8 +392,9 @@ class Paper:
         if not title or not title.strip():
             raise ValueError("field 'title' is missing or empty")
         paper = cls(key=key, title=title)
-        for name in ("type", "status", "date", "arxiv_id", "primary_category", "doi", "url",
-                     "pdf_url", "venue", "journal_ref", "comment", "abstract"):  # fmt: skip
+        for name in ("type", "bibtex_type", "status", "date", "arxiv_id", "primary_category",
+                     "doi", "url", "pdf_url", "venue", "journal_ref", "comment",
+                     "abstract"):  # fmt: skip
             if name in data:
                 value = data.pop(name)
                 if not isinstance(value, str):
@@ -310,7 +409,12 @@ class Paper:
             raise ValueError(
                 f"field 'status' is {paper.status!r}; use one of {', '.join(STATUSES)}"
             )
-        for name in ("authors", "tags", "categories", "incomplete"):
+        if paper.bibtex_type and not ENTRY_TYPE_RE.match(paper.bibtex_type):
+            raise ValueError(
+                f"field 'bibtex_type' is {paper.bibtex_type!r}; use an entry type such as "
+                "'article' or 'inproceedings'"
+            )
+        for name in ("authors", "tags", "categories", "incomplete", "aliases"):
             if name in data:
                 value = data.pop(name)
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -324,6 +428,22 @@ class Paper:
                 if not low <= value <= high:
                     raise ValueError(f"field {name!r} must be between {low} and {high}")
                 setattr(paper, name, value)
+        for alias in paper.aliases:
+            problem = key_problem(alias)
+            if problem:
+                raise ValueError(f"alias {alias!r} is not a valid key: {problem}")
+        paper.bibtex = _bibtex_table(data.pop("bibtex", {}))
+        alias_records = data.pop("alias_bibtex", {})
+        if not isinstance(alias_records, dict):
+            raise ValueError("'alias_bibtex' must be a table of [alias_bibtex.\"KEY\"] tables")
+        for alias, raw_record in alias_records.items():
+            if alias not in paper.aliases:
+                raise ValueError(f"[alias_bibtex.{alias!r}] names no alias of this paper")
+            record = _bibtex_table({k: v for k, v in dict(raw_record).items() if k != "_type"})
+            entry_type = raw_record.get("_type") if isinstance(raw_record, dict) else None
+            if not isinstance(entry_type, str) or not ENTRY_TYPE_RE.match(entry_type):
+                raise ValueError(f"[alias_bibtex.{alias!r}] needs _type, an entry type")
+            paper.alias_bibtex[alias] = {"_type": entry_type, **record}
         paper.added = _from_datetime(data.pop("added", ""), "added")
         paper.updated = _from_datetime(data.pop("updated", ""), "updated")
         provenance = data.pop("provenance", [])
@@ -354,6 +474,7 @@ class Paper:
             "pdf_url": self.pdf_url or None,
             "venue": self.venue or self.journal_ref or None,
             "tags": list(self.tags),
+            "aliases": list(self.aliases),
             "status": self.status,
             "added": self.added or None,
             "updated": self.updated or None,
@@ -364,6 +485,9 @@ class Paper:
             out["comment"] = self.comment or None
             out["incomplete"] = list(self.incomplete)
             out["provenance"] = [dict(p) for p in self.provenance]
+            out["bibtex_type"] = self.bibtex_type or None
+            out["bibtex"] = dict(self.bibtex)
+            out["alias_bibtex"] = {k: dict(v) for k, v in self.alias_bibtex.items()}
             out["notes"] = [n.to_json() for n in self.notes]
         return out
 
@@ -381,6 +505,26 @@ class Paper:
         added = [t for t in dict.fromkeys(tags) if t not in self.tags]
         self.tags.extend(added)
         return added
+
+
+def _bibtex_table(raw: Any) -> dict[str, str]:
+    """The ``[bibtex]`` table: field names lower-case (BibTeX ignores their case), values
+    strings (a hand-written ``year = 2017`` is taken as ``"2017"``)."""
+    if not isinstance(raw, dict):
+        raise ValueError("'bibtex' must be a table ([bibtex]) of field = \"value\" lines")
+    table: dict[str, str] = {}
+    for name, value in raw.items():
+        lowered = name.lower()
+        if not FIELD_NAME_RE.match(lowered):
+            raise ValueError(f"[bibtex] field name {name!r} is not a BibTeX field name")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"[bibtex] field {name!r} must be a string")
+        if lowered in table:
+            raise ValueError(f"[bibtex] field {lowered!r} is given twice")
+        table[lowered] = value
+    return table
 
 
 def _to_datetime(value: str) -> dt.datetime | str:

@@ -1,0 +1,90 @@
+"""Text from anywhere (an imported .bib, an arXiv answer, a hand edit) made safe for a .bib.
+
+Every value papercli exports passes through ``safe_value``:
+
+- TeX primitives and LaTeX commands that write files, read files, run commands or redefine
+  what the document does (``\\write18``, ``\\immediate``, ``\\input``, ``\\catcode``,
+  ``\\csname``, ``\\def``, ``\\directlua`` and kin) lose their backslash, so they print as
+  words instead of acting; ``^^`` (TeX's way of spelling any character, a backslash
+  included) is broken up. Ordinary markup and math (``\\emph``, ``$O(n^2)$``) stay.
+- Braces are balanced: a closing brace with no opening one is dropped and an opening brace
+  never closed is closed at the end, so no value can end its entry early and plant another.
+- Control characters become spaces.
+
+Written by hand: no library knows which TeX control sequences act outside the typeset page.
+It sees text only, never the document, so it cannot tell a user's own ``\\def`` in a .bib
+from a hostile one; a .bib has no business defining macros (that is ``@preamble``'s job).
+No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ACTING = (
+    "write", "immediate", "openout", "closeout", "openin", "closein", "read", "readline",
+    "input", "include", "includeonly", "InputIfFileExists", "IfFileExists", "endinput",
+    "verbatiminput", "lstinputlisting", "inputminted", "catcode", "csname", "endcsname",
+    "def", "edef", "gdef", "xdef", "let", "futurelet", "newcommand", "renewcommand",
+    "providecommand", "DeclareRobustCommand", "DeclareTextCommand", "newwrite", "newread",
+    "special", "directlua", "latelua", "luaexec", "luadirect", "pdfshellescape",
+    "ShellEscape", "scantokens", "everyeof", "everyjob", "everypar", "everymath", "output",
+    "expandafter", "afterassignment", "aftergroup", "usepackage", "RequirePackage",
+    "documentclass", "shipout", "pdfobj", "pdfliteral", "pdfstartlink", "pdfannot",
+    "lccode", "uccode", "mathcode", "sfcode", "delcode", "uppercase", "lowercase",
+)  # fmt: skip
+_ACTING_RE = re.compile(r"\\(" + "|".join(_ACTING) + r")(?![A-Za-z])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def neutralise(value: str) -> tuple[str, list[str]]:
+    """``value`` with acting TeX commands disarmed; returns the commands found."""
+    found: list[str] = []
+    if "\\" in value:
+
+        def disarm(match: re.Match[str]) -> str:
+            found.append("\\" + match.group(1))
+            return match.group(1)
+
+        value = _ACTING_RE.sub(disarm, value)
+    if "^^" in value:
+        found.append("^^")
+        value = value.replace("^^", "^{}^")
+    return value, found
+
+
+def balance(value: str) -> tuple[str, bool]:
+    """``value`` with its braces balanced; True when it had to change."""
+    if "{" not in value and "}" not in value:
+        return value, False
+    out: list[str] = []
+    depth = 0
+    changed = False
+    for char in value:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                changed = True
+                continue
+            depth -= 1
+        out.append(char)
+    if depth:
+        changed = True
+        out.append("}" * depth)
+    return "".join(out), changed
+
+
+def safe_value(value: str) -> tuple[str, list[str]]:
+    """A field value ready for a .bib, and what was changed to make it so (commands disarmed,
+    ``unbalanced braces``, ``control characters``); [] when nothing was."""
+    problems: list[str] = []
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
+        problems.append("control characters")
+    value, disarmed = neutralise(value)
+    problems.extend(disarmed)
+    value, changed = balance(value)
+    if changed:
+        problems.append("unbalanced braces")
+    return value, problems
