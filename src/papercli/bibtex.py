@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from papercli.models import Paper, display_author, is_person
+from papercli.models import ALIAS_RECORD_TYPE, Paper, display_author, is_person
 
 # The label written in ``howpublished`` (biblatex: ``note``) for each non-paper type; the
 # importer maps it back to the type.
@@ -310,7 +310,7 @@ def _field_line(key: str, name: str, value: str) -> str:
         seen.extend(p for p in problems if p not in seen)
     if name == "month" and value.strip().lower() in MONTH_MACROS:
         # BibTeX styles define jan ... dec as the month's name: written bare, as imported.
-        return f"  {name} = {value.strip().lower()},"
+        return f"  {name} = {value.strip()},"
     return f"  {name} = {{{value}}},"
 
 
@@ -318,8 +318,8 @@ def record_entry(paper: Paper, key: str) -> str:
     """The paper's BibTeX record (entry type and fields as imported) under ``key``: the
     record that came with ``key`` when it is an alias with one of its own, else the paper's."""
     own = paper.alias_bibtex.get(key)
-    entry_type = own["_type"] if own else paper.bibtex_type
-    fields = {k: v for k, v in own.items() if k != "_type"} if own else paper.bibtex
+    entry_type = own[ALIAS_RECORD_TYPE] if own else paper.bibtex_type
+    fields = {k: v for k, v in own.items() if k != ALIAS_RECORD_TYPE} if own else paper.bibtex
     lines = [f"@{entry_type}{{{key},"]
     lines.extend(_field_line(key, name, value) for name, value in fields.items())
     lines.append("}")
@@ -368,11 +368,17 @@ def _record_of(paper: Paper, name: str) -> dict[str, str]:
     return own if own is not None else paper.bibtex
 
 
+# Fields naming other entries a bibliography needs beside the one cited: BibTeX's crossref,
+# biblatex's xdata, a @set's members and related entries (biber reads them from the .bib).
+REFERRING_FIELDS = ("crossref", "xdata", "entryset", "related")
+
+
 def parents_named(paper: Paper, name: str) -> list[str]:
-    """The ``crossref`` and ``xdata`` parents the entry written under ``name`` names."""
+    """The entries the entry written under ``name`` names in ``crossref``, ``xdata``,
+    ``entryset`` or ``related``."""
     record = _record_of(paper, name)
     found = []
-    for ref in ("crossref", "xdata"):
+    for ref in REFERRING_FIELDS:
         for parent in record.get(ref, "").split(","):
             parent = parent.strip()
             if parent and parent != name and parent not in found:

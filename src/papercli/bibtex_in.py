@@ -21,7 +21,7 @@ from pathlib import Path
 
 from papercli.documents import read_document
 from papercli.library import Library
-from papercli.models import Paper, fold_key, key_problem
+from papercli.models import FIELD_NAME_RE, Paper, fold_key, key_problem
 from papercli.record import quiet, resolve_value, view_of
 
 # Kept importable from here (the Markdown importer and older callers use them).
@@ -99,6 +99,14 @@ def parse_bibtex(text: str, source: str) -> Parsed:
             elif isinstance(block, Preamble):
                 why = "@preamble not kept: papercli keeps entries; copy it into your draft"
                 out.remarks.append(Skipped(where, why + "'s preamble if its entries need it"))
+            elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(
+                block.ignore_error_block, String
+            ):
+                # BibTeX takes a macro's last definition.
+                again = block.ignore_error_block
+                strings[str(again.key).lower()] = resolve_value(str(again.value), strings)[0]
+                why = f"@string {again.key!r} is defined again: its last definition is used"
+                out.remarks.append(Skipped(where, why + ", as BibTeX does"))
             elif isinstance(block, DuplicateBlockKeyBlock):
                 why = f"duplicate key {block.key!r} in the file (BibTeX uses the first)"
                 out.skipped.append(Skipped(where, why))
@@ -145,6 +153,10 @@ def _fields(block: object, strings: dict[str, str], out: Parsed, where: str) -> 
     for name, raw in _raw_fields(block):
         lowered = name.lower()
         if lowered in fields:
+            continue
+        if not FIELD_NAME_RE.match(lowered):
+            why = f"field {name!r} not kept: not a name BibTeX reads as a field"
+            out.remarks.append(Skipped(where, why))
             continue
         value, undefined = resolve_value(raw, strings)
         for macro in undefined:

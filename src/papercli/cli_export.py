@@ -57,6 +57,9 @@ class Selection:
     names: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     explicit_order: bool = False
+    # Not naming papers (the library, a tag, a query): aliases with a record of their own
+    # are written too, so an exported .bib holds every entry that was imported.
+    every_record: bool = False
 
     def __post_init__(self) -> None:
         if not self.names:
@@ -158,6 +161,7 @@ def select_papers(
         [n for _, n in chosen],
         list(dict.fromkeys(missing)),
         explicit_order=bool(cited),
+        every_record=not explicit,
     )
 
 
@@ -216,13 +220,17 @@ def _load(library: Library, selection: Selection) -> list[Paper]:
 
 def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str]]:
     """(paper, the name to write it under), in the selection's order, followed by the
-    ``crossref``/``xdata`` parents of what is written that the selection lacks (BibTeX
-    needs a parent after the entries that cite it)."""
+    entries what is written refers to (crossref and xdata parents, set members, related
+    entries) that the selection lacks; BibTeX needs a parent after the entries citing it."""
     from papercli.bibtex import order_parents_last, parents_named
 
     papers = {p.key: p for p in library.papers(list(dict.fromkeys(selection.keys)))}
-    items = [(papers[k], n) for k, n in zip(selection.keys, selection.names, strict=True)
-             if k in papers]  # fmt: skip
+    items: list[tuple[Paper, str]] = []
+    for key, name in zip(selection.keys, selection.names, strict=True):
+        if key in papers:
+            items.append((papers[key], name))
+            if selection.every_record:
+                items.extend((papers[key], alias) for alias in papers[key].alias_bibtex)
     written = {name for _, name in items}
     pos = 0
     while pos < len(items):
@@ -233,7 +241,10 @@ def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str
                 continue
             hit = library.lookup(parent)
             if hit is None:
-                warn(f"{name}: its crossref/xdata {parent!r} is not in the library")
+                warn(
+                    f"{name}: the entry {parent!r} it refers to (crossref, xdata, set or "
+                    "related) is not in the library"
+                )
                 continue
             found = next(iter(library.papers([hit[0]])), None)
             if found is not None:

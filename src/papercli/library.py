@@ -47,6 +47,7 @@ from papercli.errors import (
     UsageError,
 )
 from papercli.models import (
+    ALIAS_RECORD_TYPE,
     Paper,
     fold_key,
     is_valid_key,
@@ -100,6 +101,7 @@ class Summary(NamedTuple):
     date: str
     aliases: tuple[str, ...]
     isbn: str  # from the BibTeX record, for finding duplicates
+    bibtex_type: str  # the BibTeX record's entry type, '' when papercli types the paper
 
 
 def summarize(paper: Paper) -> tuple[Any, ...]:
@@ -121,11 +123,12 @@ def summarize(paper: Paper) -> tuple[Any, ...]:
         paper.date,
         tuple(paper.aliases),
         paper.bibtex.get("isbn", ""),
+        paper.bibtex_type,
     )
 
 
 # How each Summary field is stored in the columnar cache: s string, t tuple of strings, i int.
-_KINDS = "ssstistsssssitsts"
+_KINDS = "ssstistsssssitstss"
 ALIASES = 15  # the aliases column
 _SEP, _SUB = "\x00", "\x1f"
 
@@ -1081,9 +1084,9 @@ class Writer:
             # The new key came with a record of its own: it becomes the paper's record, and
             # the old key keeps the one it had.
             if paper.bibtex_type:
-                paper.alias_bibtex[old] = {"_type": paper.bibtex_type, **paper.bibtex}
-            paper.bibtex_type = own["_type"]
-            paper.bibtex = {k: v for k, v in own.items() if k != "_type"}
+                paper.alias_bibtex[old] = {ALIAS_RECORD_TYPE: paper.bibtex_type, **paper.bibtex}
+            paper.bibtex_type = own[ALIAS_RECORD_TYPE]
+            paper.bibtex = {k: v for k, v in own.items() if k != ALIAS_RECORD_TYPE}
         paper.key = new
         paper.aliases = [a for a in paper.aliases if a != new]
         if fold_key(old) != fold_key(new) and old not in paper.aliases:

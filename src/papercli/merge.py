@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.keys import ascii_fold
-from papercli.models import Paper, family_name
+from papercli.models import ALIAS_RECORD_TYPE, Paper, family_name
 
 # Fields whose empty value is filled from the incoming record.
 _FILLABLE = (
@@ -85,6 +85,7 @@ class Identity(NamedTuple):
     family: str
     type: str
     incomplete: tuple[str, ...]
+    has_record: bool  # imported from a .bib (its record kept)
 
 
 class Match(NamedTuple):
@@ -123,13 +124,14 @@ class DuplicateFinder:
                 Identity(
                     arxiv=row[7],
                     doi=row[8],
-                    isbn=row[16] if len(row) > 16 else "",
+                    isbn=row[16],
                     title=row[2],
                     year=row[4] or 0,
                     family=first_family(row[3]),
                     type=row[1],
                     incomplete=tuple(row[13]),
-                ),  # fmt: skip
+                    has_record=bool(row[17]),
+                ),
                 row[9],
             )
         return finder
@@ -140,6 +142,7 @@ class DuplicateFinder:
             arxiv=paper.arxiv_id, doi=paper.doi, isbn=paper.bibtex.get("isbn", ""),
             title=paper.title, year=paper.year or 0, family=first_family(paper.authors),
             type=paper.type, incomplete=tuple(paper.incomplete),
+            has_record=bool(paper.bibtex_type),
         )  # fmt: skip
 
     @staticmethod
@@ -189,10 +192,17 @@ class DuplicateFinder:
                     continue
                 if sig.startswith("url:"):
                     # A link is what a reading list knows a paper by; its text ("Łukasz
-                    # Kaiser's talk") need not be the title.
+                    # Kaiser's talk") need not be the title. Two .bib records with one URL
+                    # and clearly different titles are two papers (a shared placeholder URL).
                     if _ids_disagree(mine, theirs):
                         continue
-                    return Match(key, conflicts)
+                    if not (
+                        mine.has_record
+                        and theirs.has_record
+                        and clearly_different_titles(mine.title, theirs.title)
+                    ):
+                        return Match(key, conflicts)
+                    continue
                 placeholder = "title" in mine.incomplete or "title" in theirs.incomplete
                 if not placeholder and clearly_different_titles(mine.title, theirs.title):
                     if (key, sig) not in conflicts:
@@ -278,14 +288,14 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
             if "notes" not in changed:
                 changed.append("notes")
     if incoming.bibtex_type:
-        theirs = {"_type": incoming.bibtex_type, **incoming.bibtex}
+        theirs = {ALIAS_RECORD_TYPE: incoming.bibtex_type, **incoming.bibtex}
         if not existing.bibtex_type:
             existing.bibtex_type = incoming.bibtex_type
             existing.bibtex = dict(incoming.bibtex)
             changed.append("bibtex")
         elif incoming.key == existing.key or incoming.key in existing.alias_bibtex:
             ours = existing.alias_bibtex.get(incoming.key) or {
-                "_type": existing.bibtex_type,
+                ALIAS_RECORD_TYPE: existing.bibtex_type,
                 **existing.bibtex,
             }
             if differing is not None:
@@ -295,7 +305,7 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
                     if " ".join(ours.get(name, "").split())
                     != " ".join(theirs.get(name, "").split())
                 )
-        elif theirs != {"_type": existing.bibtex_type, **existing.bibtex} and (
+        elif theirs != {ALIAS_RECORD_TYPE: existing.bibtex_type, **existing.bibtex} and (
             incoming.key in incoming.aliases or incoming.key in existing.aliases
         ):
             # A second record of the paper, under its own key: kept whole, so a draft citing

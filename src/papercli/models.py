@@ -32,7 +32,9 @@ STATUSES = ("unread", "reading", "read")
 # the user changes one of them with ``papercli edit``, the record's field is rewritten to match.
 BIB_VIEW_FIELDS = ("title", "authors", "year", "date", "venue", "doi", "url", "arxiv_id")
 ENTRY_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_.:+-]{0,63}$")
+# A field name as BibTeX reads one (``_note``, ``bdsk-url-1``, ``mendeley-tags`` included).
+FIELD_NAME_RE = re.compile(r"^[^\s{}\",=#%\\@()]{1,64}$")
+ALIAS_RECORD_TYPE = "@type"  # the entry type's name inside an [alias_bibtex."KEY"] table
 
 # A citation key as BibTeX and biber accept it: any printable characters but white space and
 # the few that break a .bib entry or a \cite in the .aux (``, { } " # % \ ~``), so keys such as
@@ -344,7 +346,7 @@ class Paper:
     bibtex_type: str = ""  # the entry type as imported (inproceedings, @set, ...), or ''
     bibtex: dict[str, str] = field(default_factory=dict)  # the record's fields as written
     # Aliases that came with a record of their own (a second .bib entry of the same paper):
-    # alias -> {"_type": entry type, field: value, ...}; export writes it under that alias.
+    # alias -> {"@type": entry type, field: value, ...}; export writes it under that alias.
     alias_bibtex: dict[str, dict[str, str]] = field(default_factory=dict)
     provenance: list[dict[str, Any]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -439,11 +441,13 @@ class Paper:
         for alias, raw_record in alias_records.items():
             if alias not in paper.aliases:
                 raise ValueError(f"[alias_bibtex.{alias!r}] names no alias of this paper")
-            record = _bibtex_table({k: v for k, v in dict(raw_record).items() if k != "_type"})
-            entry_type = raw_record.get("_type") if isinstance(raw_record, dict) else None
+            if not isinstance(raw_record, dict):
+                raise ValueError(f"[alias_bibtex.{alias!r}] must be a table")
+            record = {k: v for k, v in raw_record.items() if k != ALIAS_RECORD_TYPE}
+            entry_type = raw_record.get(ALIAS_RECORD_TYPE)
             if not isinstance(entry_type, str) or not ENTRY_TYPE_RE.match(entry_type):
-                raise ValueError(f"[alias_bibtex.{alias!r}] needs _type, an entry type")
-            paper.alias_bibtex[alias] = {"_type": entry_type, **record}
+                raise ValueError(f'[alias_bibtex.{alias!r}] needs "@type", an entry type')
+            paper.alias_bibtex[alias] = {ALIAS_RECORD_TYPE: entry_type, **_bibtex_table(record)}
         paper.added = _from_datetime(data.pop("added", ""), "added")
         paper.updated = _from_datetime(data.pop("updated", ""), "updated")
         provenance = data.pop("provenance", [])
