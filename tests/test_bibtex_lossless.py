@@ -409,3 +409,43 @@ def test_a_format_1_library_is_migrated_once(cli: Runner, tmp_path: Path) -> Non
     assert (old / "library.toml").read_text() == 'format = 2\nname = "mine"  # kept\n'
     assert (old / "papers" / "hu2021lora.toml").read_bytes() == untouched
     assert cli("--library", str(old), "list").stderr == ""  # once
+
+
+def test_papers_papercli_types_get_conference_types_and_their_fields(
+    library: Path, cli: Runner
+) -> None:
+    from papercli.bibtex import format_entry
+    from papercli.models import Paper
+
+    result = cli(
+        "add", "--title", "Attention Is All You Need", "--author", "Ashish Vaswani",
+        "--year", "2017", "--venue", "Advances in Neural Information Processing Systems",
+        "--field", "volume=30", "--field", "pages=5998--6008",
+    )  # fmt: skip
+    assert result.exit_code == 0, result
+    fields = bib_entries(cli("export", "bibtex").stdout)["vaswani2017attention"]
+    assert fields == (
+        "inproceedings",
+        {"author": "Vaswani, Ashish", "title": "Attention Is All You Need", "year": "2017",
+         "booktitle": "Advances in Neural Information Processing Systems", "volume": "30",
+         "pages": "5998--6008"},
+    )  # fmt: skip
+    venues = (
+        "Proceedings of the 40th International Conference on Machine Learning",
+        "Proceedings of Machine Learning Research (PMLR)",
+        "Findings of the Association for Computational Linguistics: ACL 2023",
+    )
+    for venue in venues:
+        paper = Paper(key="k", title="T", authors=["Doe, J."], year=2023, venue=venue)
+        assert format_entry(paper).startswith("@inproceedings{k,"), venue
+    # An arXiv paper whose journal reference names a conference is a conference paper.
+    paper = Paper(key="k", title="T", authors=["Doe, J."], year=2017, arxiv_id="1706.03762",
+                  journal_ref="NeurIPS 2017")  # fmt: skip
+    assert "booktitle = {NeurIPS 2017}" in format_entry(paper)
+    paper.journal_ref = "Phys. Rev. D 76, 044016 (2007)"
+    text = format_entry(paper)
+    assert text.startswith("@misc{k,") and "note = {Published in Phys. Rev. D 76" in text
+    result = cli("add", "--title", "X", "--field", "pages")
+    assert (result.exit_code, result.stderr) == (
+        2, "papercli: error: invalid --field 'pages': write NAME=VALUE, as in pages=1--10\n"
+    )  # fmt: skip

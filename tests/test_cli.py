@@ -248,8 +248,11 @@ def test_status_rm_and_rekey(cli: Runner, three: list[str], library: Path) -> No
     assert (library / "papers" / "lecun2015deep.toml").exists()
     assert cli("rm", "lecun2015deep", "--yes").stdout == "removed lecun2015deep\n"
     assert not (library / "papers" / "lecun2015deep.toml").exists()
-    assert cli("rekey", "hu2021lora", "lora").stdout == "renamed hu2021lora to lora\n"
+    assert cli("rekey", "hu2021lora", "lora").stdout == (
+        "renamed hu2021lora to lora; hu2021lora is kept as an alias\n"
+    )
     assert cli("show", "lora", "--json").exit_code == 0
+    assert json.loads(cli("show", "hu2021lora", "--json").stdout)["key"] == "lora"
     assert cli("rekey", "lora", "vaswani2017attention").exit_code == 2
     assert cli("rekey", "lora", "Bad Key").exit_code == 2
 

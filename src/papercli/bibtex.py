@@ -213,8 +213,11 @@ def format_author(stored: str, biblatex: bool = False) -> str:
 def _venue(paper: Paper) -> str:
     # Only a venue someone named makes a journal or booktitle. arXiv's journal_ref is free text
     # ("Adv.Theor.Math.Phys.2:231-252,1998": journal, volume, pages and year in one string), so
-    # it goes in a note of the preprint's entry instead.
+    # it goes in a note of the preprint's entry instead, unless it names a conference
+    # ("NeurIPS 2017", "Proceedings of ICML 2021, PMLR 139"): that is the booktitle.
     venue = paper.venue.strip()
+    if not venue and _CONFERENCE.search(paper.journal_ref):
+        venue = paper.journal_ref.strip()
     return "" if _ARXIV_VENUE.match(venue) else venue
 
 
@@ -334,6 +337,10 @@ def format_entry(paper: Paper, biblatex: bool = False, key: str | None = None) -
     if paper.bibtex_type:
         return record_entry(paper, key)
     kind, fields = entry_fields(paper, biblatex)
+    # Fields a bibliography needs that papercli has no field of its own for (volume, pages,
+    # publisher, ...: 'add --field', or a hand edit of [bibtex]) follow papercli's.
+    built = {name.lower() for name, _ in fields}
+    fields.extend((n, v) for n, v in paper.bibtex.items() if n not in built)
     lines = [f"@{kind}{{{key},"]
     lines.extend(_field_line(key, name, value) for name, value in fields)
     lines.append("}")

@@ -88,6 +88,23 @@ def main_options(
     state.problems_reported = False
 
 
+def bib_fields(values: list[str]) -> dict[str, str]:
+    """``--field NAME=VALUE`` options as a [bibtex] table; raises ``UsageError`` naming a bad
+    one."""
+    from papercli.models import FIELD_NAME_RE
+
+    fields: dict[str, str] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        name = name.strip().lower()
+        if not sep or not FIELD_NAME_RE.match(name) or not text.strip():
+            raise UsageError(f"invalid --field {value!r}: write NAME=VALUE, as in pages=1--10")
+        if name in fields:
+            raise UsageError(f"--field {name} is given twice")
+        fields[name] = text.strip()
+    return fields
+
+
 def tags_from(values: list[str] | None) -> list[str]:
     """Tags as given on the command line (repeatable, or comma-separated), normalised."""
     tags: list[str] = []
@@ -155,6 +172,15 @@ def add(
     venue: Annotated[str | None, typer.Option(help="Journal or conference.")] = None,
     doi: Annotated[str | None, typer.Option(help="DOI.")] = None,
     key: Annotated[str | None, typer.Option(help="Choose the citation key.")] = None,
+    bib_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            help="A BibTeX field for the bibliography, NAME=VALUE as written in a .bib "
+            "(repeatable): --field volume=30 --field pages=5998--6008.",
+        ),
+    ] = None,
     tag: TagOpt = None,
     note: Annotated[str | None, typer.Option(help="A first note (Markdown).")] = None,
     status: Annotated[str, typer.Option(help="unread, reading or read.")] = "unread",
@@ -165,7 +191,8 @@ def add(
     """Add papers from arXiv by identifier, or one paper typed by hand with --title.
 
     Examples: papercli add 2106.09685 --tag peft;
-    papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --type paper
+    papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue Nature
+    --field volume=521 --field pages=436--444
     """
     tags = tags_from(tag)
     validate_status(status)
@@ -194,6 +221,7 @@ def add(
             paper.arxiv_id, paper.arxiv_version = linked.base, linked.version
     paper.venue = venue or ""
     paper.doi = doi or ""
+    paper.bibtex = bib_fields(bib_field or [])
     paper.tags = tags
     paper.status = status
     paper.provenance = [{"source": "manual", "added": timestamp()}]
@@ -686,7 +714,8 @@ def rekey(
     old: Annotated[str, typer.Argument(help="The paper (REF).")],
     new: Annotated[str, typer.Argument(help="Its new citation key.")],
 ) -> None:
-    """Give a paper a new citation key, on purpose (drafts citing the old key will break).
+    """Give a paper a new citation key, on purpose; the old key stays an alias, so drafts
+    citing it still find the paper.
 
     Example: papercli rekey vaswani2017attention transformer
     """
@@ -694,8 +723,9 @@ def rekey(
     library = open_library()
     key = library.resolve(old)
     with library.writing() as writer:
-        writer.rename(key, new)
-    echo(f"renamed {key} to {new}")
+        renamed = writer.rename(key, new)
+    kept = f"; {key} is kept as an alias" if key in renamed.aliases else ""
+    echo(f"renamed {key} to {new}{kept}")
 
 
 @app.command("open")

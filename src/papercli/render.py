@@ -91,6 +91,12 @@ def paper_markdown(paper: Paper) -> str:
     """One paper and its notes as Markdown (what ``show`` prints)."""
     lines = [f"# {paper.title}", ""]
     meta: list[tuple[str, str]] = [("key", f"`{paper.key}`"), ("type", paper.type)]
+    if paper.aliases:
+        meta.append(("aliases", ", ".join(f"`{a}`" for a in paper.aliases)))
+    if paper.bibtex_type or paper.bibtex:
+        fields = ", ".join(paper.bibtex)
+        kind = f"@{paper.bibtex_type}" if paper.bibtex_type else "fields"
+        meta.append(("BibTeX", f"{kind}" + (f" ({fields})" if fields else "")))
     if paper.authors:
         meta.append(("authors", ", ".join(display_author(a) for a in paper.authors)))
     if paper.year:
