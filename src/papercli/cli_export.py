@@ -232,6 +232,7 @@ def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str
             if selection.every_record:
                 items.extend((papers[key], alias) for alias in papers[key].alias_bibtex)
     written = {name for _, name in items}
+    absent: dict[str, list[str]] = {}  # entry not in the library -> the entries naming it
     pos = 0
     while pos < len(items):
         paper, name = items[pos]
@@ -241,15 +242,22 @@ def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str
                 continue
             hit = library.lookup(parent)
             if hit is None:
-                warn(
-                    f"{name}: the entry {parent!r} it refers to (crossref, xdata, set or "
-                    "related) is not in the library"
-                )
+                absent.setdefault(parent, []).append(name)
                 continue
             found = next(iter(library.papers([hit[0]])), None)
             if found is not None:
                 written.add(parent)
                 items.append((found, parent))
+    if absent:
+        shown = "; ".join(
+            f"{parent} (named by {', '.join(names[:3])}{' ...' if len(names) > 3 else ''})"
+            for parent, names in list(absent.items())[:5]
+        )
+        more = f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+        warn(
+            f"{len(absent)} entr{'y' if len(absent) == 1 else 'ies'} named in crossref, xdata, "
+            f"entryset or related fields not in the library: {shown}{more}"
+        )
     return order_parents_last(items)
 
 

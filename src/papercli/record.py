@@ -198,6 +198,7 @@ def _crude_text(value: str) -> str:
     return value.replace("{", "").replace("}", "")
 
 
+@lru_cache(maxsize=65536)
 def latex_to_text(value: str) -> str:
     """A BibTeX value as plain Unicode: accents, escapes and protective braces resolved,
     ``$...$`` kept, spaces (and ``~`` ties) collapsed. Never fails: LaTeX that pylatexenc
@@ -354,7 +355,9 @@ def view_of(entry_type: str, fields: dict[str, str], key: str = "") -> Paper:
     paper.authors = authors_of(fields.get("author") or fields.get("editor") or "")
     paper.year, paper.date = date_of(fields)
 
-    label = latex_to_text(fields.get("howpublished") or fields.get("note") or "").lower()
+    label_text = fields.get("howpublished") or fields.get("note") or ""
+    # Only a short value can be one of the labels ("Video", "Code repository").
+    label = latex_to_text(label_text).lower() if len(label_text) < 40 else ""
     label_type = _LABEL_TYPES.get(label)
     kind = label_type or _ENTRY_TYPES.get(entry_type, "paper")
 
