@@ -95,3 +95,53 @@ def test_overlong_names_are_a_usage_error_or_an_unreadable_input(tmp_path: Path)
     found = cited_keys([draft])
     assert found.keys == ["a", "b"]
     assert found.unreadable == [str(tmp_path / long)]
+
+
+def test_what_latex_does_not_typeset_is_not_a_citation(tmp_path: Path) -> None:
+    draft = tmp_path / "d.tex"
+    draft.write_text(
+        "\\begin{verbatim}\\cite{inverbatim}\\end{verbatim}\n"
+        "\\begin{lstlisting}[language=TeX]\n\\citep{inlisting}\n\\end{lstlisting}\n"
+        "\\begin{minted}{latex}\\cite{inminted}\\end{minted}\n"
+        "\\verb|\\cite{inverb}| and \\verb+\\cite{inverbplus}+\n"
+        "\\iffalse \\cite{iniffalse} \\ifx\\a\\b \\cite{nested} \\fi \\cite{stillfalse} \\fi\n"
+        "\\cite{real}\n"
+    )
+    assert cited_keys([draft]).keys == ["real"]
+
+
+def test_macros_that_wrap_cite_commands(tmp_path: Path) -> None:
+    draft = tmp_path / "d.tex"
+    draft.write_text(
+        "\\newcommand{\\mycite}[1]{\\citep{#1}}\n"
+        "\\newcommand*\\twocite[2]{\\cite{#1}\\cite{#2}}\n"
+        "\\newcommand{\\optcite}[2][see]{\\citet[#1]{#2}}\n"
+        "\\def\\defcite#1{\\citeauthor{#1}}\n"
+        "\\DeclareRobustCommand{\\bert}{\\cite{devlin2019bert}}\n"
+        "\\NewDocumentCommand{\\xcite}{o m}{\\parencite[#1]{#2}}\n"
+        "\\newcommand{\\unused}{\\cite{neverused}}\n"
+        "\\newcommand{\\noncite}[1]{\\textbf{#1}}\n"
+        "\\DeclareCiteCommand{\\mystyle}{x}{y}{z}\n"
+        "Text \\mycite{a2020,b2021} \\twocite{c}{d} \\optcite{e} \\optcite[p.~2]{f}\n"
+        "\\defcite{g} \\bert{} \\xcite[p.~1]{h} \\noncite{notakey}\n"
+    )
+    assert cited_keys([draft]).keys == [
+        "a2020", "b2021", "c", "d", "e", "f", "g", "devlin2019bert", "h"
+    ]  # fmt: skip
+
+
+def test_import_package_and_limits(tmp_path: Path) -> None:
+    (tmp_path / "sec").mkdir()
+    (tmp_path / "sec" / "one.tex").write_text("\\cite{one}\\subimport{deeper/}{two}\n")
+    (tmp_path / "sec" / "deeper").mkdir()
+    (tmp_path / "sec" / "deeper" / "two.tex").write_text("\\cite{two}\n")
+    draft = tmp_path / "d.tex"
+    draft.write_text("\\import{sec/}{one}\\input{/dev/zero}\\cite{three}\n")
+    found = cited_keys([draft])
+    assert found.keys == ["one", "two", "three"]
+    assert found.unreadable == ["/dev/zero"]
+    # A chain of 2,000 \input files ends with one clear message, not a traceback.
+    for i in range(2000):
+        (tmp_path / f"c{i}.tex").write_text(f"\\cite{{k{i}}}\\input{{c{i + 1}}}\n")
+    with pytest.raises(UsageError, match="nest more than 64 deep"):
+        cited_keys([tmp_path / "c0.tex"])
