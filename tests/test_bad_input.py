@@ -84,7 +84,7 @@ def test_damaged_library_and_config_files(
     settings.write_bytes(b"\xff\xfe")
     assert "not UTF-8 text" in one_line_error(cli("list"), 4)
     settings.write_text('format = "1"\n')
-    assert "'format' must be an integer" in one_line_error(cli("list"), 4)
+    assert "'format' must be a positive integer" in one_line_error(cli("list"), 4)
     settings.write_text("format = = 1\n")
     assert "library.toml:1:10: Invalid value" in one_line_error(cli("list"), 4)
     settings.write_text("format = 1\n")

@@ -247,7 +247,8 @@ def test_key_of_a_malformed_file_is_one_line_exit_4(
     r = cli("export", command, "--key", "folder2020paper")
     assert r.exit_code == 4, r
     assert r.stderr.splitlines()[-1] == (
-        f"papercli: error: {filled}/papers/folder2020paper.toml: cannot read (Is a directory)"
+        f"papercli: error: {filled}/papers/folder2020paper.toml: not a regular file (a "
+        "directory, FIFO, device or socket): remove it"
     )
 
 

@@ -224,6 +224,7 @@ def import_bibtex(
         # Every key and alias, case-folded -> the key of its paper.
         owners = {fold_key(name): key for name, key in index.key_names().items()}
         pending: dict[str, Paper] = {}  # added or merged in this run (dry run: not written)
+        suffix_hints: dict[str, int] = {}  # see keys.unique_key
 
         def current(key: str) -> Paper:
             if key in pending:
@@ -276,7 +277,11 @@ def import_bibtex(
                 problem = key_problem(original)
                 if problem or owner is not None:
                     paper.key = make_key(
-                        paper.authors, paper.year, paper.title, lambda k: fold_key(k) in owners
+                        paper.authors,
+                        paper.year,
+                        paper.title,
+                        lambda k: fold_key(k) in owners,
+                        suffix_hints,
                     )
                     why = (
                         f"not a usable key: {problem}"

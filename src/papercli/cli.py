@@ -233,7 +233,12 @@ def add(
         validate_key(key)
     library = open_library()
     with library.writing() as writer:
-        paper.key = key or make_key(paper.authors, paper.year, paper.title, writer.exists)
+        paper.key = key or make_key(
+            paper.authors,
+            paper.year,
+            paper.title,
+            lambda k: writer.owner_of(k) is not None or writer.exists(k),
+        )
         writer.create(paper)
     echo(f"added {paper.key}: {paper.title}")
 
@@ -557,18 +562,20 @@ def rm(
     Example: papercli rm vaswani2017attention --yes
     """
     library = open_library()
-    keys = list(dict.fromkeys(library.resolve(r) for r in refs))
+    keys = list(dict.fromkeys(library.resolve_exact(r) for r in refs))
+    rows = library.index().rows
+    named = [f"{key} ({rows[key][2]})" if key in rows else key for key in keys]
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("not removing without confirmation: pass --yes")
-        if not confirm(f"Remove {len(keys)} paper(s): {', '.join(keys)}?"):
+        if not confirm(f"Remove {len(keys)} paper(s): {'; '.join(named)}?"):
             warn("nothing removed")
-            return
+            raise typer.Exit(EXIT_NOT_FOUND)
     with library.writing() as writer:
         for key in keys:
             writer.delete(key)
-    for key in keys:
-        echo(f"removed {key}")
+    for shown in named:
+        echo(f"removed {shown}")
 
 
 @app.command()

@@ -146,7 +146,12 @@ def add_from_arxiv(
     if created or targets:
         with library.writing() as writer:
             for paper in created:
-                paper.key = make_key(paper.authors, paper.year, paper.title, writer.exists)
+                paper.key = make_key(
+                    paper.authors,
+                    paper.year,
+                    paper.title,
+                    lambda k: writer.owner_of(k) is not None or writer.exists(k),
+                )
                 paper.tags = list(tags)
                 paper.status = status
                 if note:

@@ -93,6 +93,8 @@ def report_problems_once(library: Library) -> None:
     state.problems_reported = True
     for message in library.index().problems.values():
         warn(f"skipped {message}")
+    for notice in library.notices:
+        warn(notice)
 
 
 def print_json(data: Any) -> None:

@@ -28,8 +28,10 @@ import contextlib
 import errno
 import fcntl
 import marshal
+import math
 import os
 import re
+import stat as stat_module
 import time
 import tomllib
 import zlib
@@ -61,7 +63,7 @@ FORMAT_VERSION = 2  # 2: keys verbatim, aliases, BibTeX records (see docs/librar
 SETTINGS_FILE = "library.toml"
 PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 SHARDS = 64
 
 
@@ -73,7 +75,7 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
-FULL_STAT_LIMIT = _int_env("PAPERCLI_FULL_STAT_LIMIT", 2000)
+FULL_STAT_LIMIT = _int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
 FULL_STAT_EVERY = 60.0  # seconds
 
 
@@ -446,13 +448,17 @@ def _toml_error(shown_path: str, exc: Exception) -> str:
 def parse_paper_bytes(key: str, data: bytes, shown_path: str) -> Paper:
     """Parse one paper file; raises ``MalformedFileError`` as ``file:line:column: message``."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM some editors write
     except UnicodeDecodeError as exc:
         raise MalformedFileError(f"{shown_path}:1:1: not UTF-8 text ({exc.reason})") from exc
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MalformedFileError(_toml_error(shown_path, exc)) from exc
+    except RecursionError:
+        raise MalformedFileError(
+            f"{shown_path}:1:1: arrays or tables nested too deeply to be a paper"
+        ) from None
     try:
         return Paper.from_toml(key, raw)
     except ValueError as exc:
@@ -470,6 +476,10 @@ class Library:
         self.papers_dir = root / PAPERS_DIR
         self._index: Index | None = None
         self._cache_dir: Path | None = None
+        self._cache_usable: bool | None = None
+        # Papers parsed while the cache could not be written: served instead of its shards.
+        self._fresh: dict[str, Paper] = {}
+        self.notices: list[str] = []  # said once by the CLI (an untrusted cache)
 
     # -- opening and creating ---------------------------------------------------------------
 
@@ -498,9 +508,9 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"{settings}: cannot read ({exc.strerror})") from exc
         version = data.get("format", FORMAT_VERSION)
-        if not isinstance(version, int) or isinstance(version, bool):
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise MalformedFileError(
-                f"{settings}:1:1: 'format' must be an integer (this papercli writes "
+                f"{settings}:1:1: 'format' must be a positive integer (this papercli writes "
                 f"{FORMAT_VERSION})"
             )
         if version > FORMAT_VERSION:
@@ -624,12 +634,38 @@ class Library:
         """Parse one paper's file. ``NotFoundError`` if absent, ``MalformedFileError`` if bad."""
         path = self.path_for(key)
         try:
-            data = path.read_bytes()
+            data = self.read_file(path, str(path))
         except FileNotFoundError:
             raise NotFoundError(f"no paper with key {key!r}: see 'papercli list'") from None
         except OSError as exc:
             raise LibraryError(f"{path}: cannot read ({exc.strerror})") from exc
         return parse_paper_bytes(key, data, str(path))
+
+    def read_file(self, path: Path, shown: str) -> bytes:
+        """A paper file's bytes. A FIFO, device or socket, a symlink that leaves the library
+        and a file larger than any paper (64 MB) raise ``MalformedFileError`` (naming it as
+        ``shown``) instead of hanging or filling memory; ``OSError`` as the system gives it."""
+        # O_NONBLOCK: opening a FIFO with no writer must not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            if not stat_module.S_ISREG(info.st_mode):
+                raise MalformedFileError(
+                    f"{shown}: not a regular file (a directory, FIFO, device or socket): remove it"
+                )
+            if os.path.islink(path) and not _inside(self.papers_dir, path):
+                raise MalformedFileError(
+                    f"{shown}: a symbolic link to a file outside the library: papercli does not "
+                    "follow it"
+                )
+            if info.st_size > MAX_PAPER_BYTES:
+                raise MalformedFileError(f"{shown}: larger than 64 MB: not a paper file")
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     # -- REF resolution ---------------------------------------------------------------------
 
@@ -649,6 +685,26 @@ class Library:
         if len(owners) == 1:
             return owners.pop(), "case", matches[0]
         return None
+
+    def resolve_exact(self, ref: str) -> str:
+        """A REF for a destructive command: an exact key or alias, or a key prefix that is
+        unique with its case kept (``Foo`` never picks ``foobar2020x``)."""
+        ref = ref.strip()
+        if not ref:
+            raise UsageError("an empty REF: give a key")
+        found = self.lookup(ref)
+        if found is not None and found[1] != "case":
+            return found[0]
+        candidates = sorted(k for k in self.keys() if k.startswith(ref))
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            hint = f" (did you mean {found[2]!r}?)" if found is not None else ""
+            raise NotFoundError(f"no paper has the key {ref!r}{hint}: give the exact key")
+        shown = ", ".join(candidates[:10]) + (" ..." if len(candidates) > 10 else "")
+        raise AmbiguousRefError(
+            f"{ref!r} starts {len(candidates)} keys: {shown}; give the whole key"
+        )
 
     def resolve(self, ref: str) -> str:
         """A REF (key or alias, arXiv id or URL, or unambiguous key prefix) -> the paper's key.
@@ -699,13 +755,21 @@ class Library:
             try:
                 timeout = float(raw)
             except ValueError:
+                timeout = math.nan
+            if not (math.isfinite(timeout) and 0 <= timeout <= 86400):
                 raise UsageError(
-                    f"PAPERCLI_LOCK_TIMEOUT={raw!r} is not a number of seconds"
+                    f"PAPERCLI_LOCK_TIMEOUT={raw!r} is not a number of seconds (0 to 86400)"
                 ) from None
         lock_path = self.root / LOCK_FILE
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Never through a symlink: a planted link would make papercli create or lock
+            # another file.
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise LibraryError(
+                    f"{lock_path} is a symbolic link: papercli does not follow it; remove it"
+                ) from exc
             if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
                 raise LibraryError(
                     f"the library at {self.root} is read-only: papercli cannot change it"
@@ -732,6 +796,7 @@ class Library:
                 raise LibraryError(
                     f"{self.papers_dir} is read-only: papercli cannot change the library"
                 )
+            _remove_leftovers(self.papers_dir)
             yield Writer(self)
         finally:
             os.close(fd)  # releases the flock
@@ -750,6 +815,26 @@ class Library:
             tail = re.sub(r"[^A-Za-z0-9_.-]+", "-", root).strip("-")[-40:]
             self._cache_dir = cache_root() / f"{tail}-{zlib.crc32(root.encode()):08x}"
         return self._cache_dir
+
+    @property
+    def cache_usable(self) -> bool:
+        """True when the cache directory is this user's alone (created 0700 when missing).
+        Otherwise nothing is read from it or written to it, said once in ``notices``."""
+        if self._cache_usable is None:
+            from papercli.cachefile import private_dir
+            from papercli.config import cache_root
+
+            ok = all(
+                private_dir(d) for d in (cache_root(), self.cache_dir, self.cache_dir / "shards")
+            )
+            if not ok:
+                self.notices.append(
+                    f"the cache directory {cache_root()} is not yours alone (another user owns "
+                    "it, or others may write to it): papercli does not use it and reads the "
+                    "library itself; set PAPERCLI_CACHE_DIR to a directory of your own"
+                )
+            self._cache_usable = ok
+        return self._cache_usable
 
     def _scan(self, cache: dict[str, Any] | None) -> Scan:
         """Every paper file's name, inode, size and mtime (no parsing).
@@ -818,7 +903,8 @@ class Library:
                     continue
                 inos[i] = st.st_ino
                 sizes.append(st.st_size)
-                mtimes.append(st.st_mtime_ns)
+                # The change time too: cp -p and touch -r put an old mtime back, never ctime.
+                mtimes.append(max(st.st_mtime_ns, st.st_ctime_ns))
         finally:
             os.close(fd)
         for i in reversed(gone):
@@ -828,11 +914,12 @@ class Library:
         return scan
 
     def _load_cache(self) -> dict[str, Any] | None:
-        try:
-            with open(self.cache_dir / "index.bin", "rb") as handle:
-                data = decode_index(handle.read())
-        except OSError:
+        if not self.cache_usable:
             return None
+        from papercli.cachefile import read_trusted
+
+        raw = read_trusted(self.cache_dir / "index.bin")
+        data = decode_index(raw) if raw is not None else None
         if data is None or data.get("root") != str(self.root.resolve()):
             return None
         return data
@@ -842,10 +929,17 @@ class Library:
         return self.cache_dir / "shards" / f"{shard:02d}.pickle"
 
     def _load_shard(self, shard: int) -> dict[str, Paper] | None:
+        if not self.cache_usable:
+            return None
+        from papercli.cachefile import read_trusted, safe_loads
+
+        raw = read_trusted(self.shard_path(shard))
+        if raw is None:
+            return None
         try:
-            with open(self.shard_path(shard), "rb") as handle:
-                data = _pickle().loads(handle.read())
-        except (OSError, _pickle().UnpicklingError, EOFError, AttributeError, ValueError):
+            data = safe_loads(raw)
+        except (_pickle().UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
+                IndexError, KeyError, MemoryError, RecursionError):  # fmt: skip
             return None
         return data if isinstance(data, dict) else None
 
@@ -878,6 +972,7 @@ class Library:
         writable = self._prepare_cache_dir()
         # One shard at a time, so a first run over 100,000 files holds one shard's papers in
         # memory, not all of them.
+        parsed: list[Paper] = []
         for shard in sorted(by_shard) if not full_rebuild else range(SHARDS):
             papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
             for name in by_shard.get(shard, ()):
@@ -891,9 +986,16 @@ class Library:
                 if paper is not None:
                     rows[key] = summarize(paper)
                     papers[key] = paper
+                    parsed.append(paper)
             if writable:
                 writable = self._write_shard(shard, papers)
-                tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+            if not writable:
+                # The shard on disk (if any) is older than these files: serve them instead.
+                self._fresh.update((p.key, p) for p in parsed)
+            parsed.clear()
+            # Bumped even when nothing can be written: derived caches (the search index)
+            # then see the change in this process too.
+            tokens[shard] = (tokens[shard] + 1) % (1 << 62)
         if writable:
             try:
                 data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
@@ -918,7 +1020,7 @@ class Library:
             problems[name] = f"{PAPERS_DIR}/{name}:1:1: the file name is not papercli's: {advice}"
             return None
         try:
-            data = (self.papers_dir / name).read_bytes()
+            data = self.read_file(self.papers_dir / name, f"{PAPERS_DIR}/{name}")
             return parse_paper_bytes(key, data, f"{PAPERS_DIR}/{name}")
         except FileNotFoundError:
             sig.pop(name, None)
@@ -929,11 +1031,7 @@ class Library:
         return None
 
     def _prepare_cache_dir(self) -> bool:
-        try:
-            (self.cache_dir / "shards").mkdir(parents=True, exist_ok=True)
-            return True
-        except OSError:
-            return False
+        return self.cache_usable
 
     def _write_shard(self, shard: int, papers: dict[str, Paper]) -> bool:
         """Best effort: a cache that cannot be written only costs speed."""
@@ -953,10 +1051,11 @@ class Library:
         for key in wanted:
             by_shard.setdefault(shard_of(key), []).append(key)
         loaded: dict[int, dict[str, Paper]] = {}
-        for shard in by_shard:
-            loaded[shard] = self._load_shard(shard) or {}
+        for shard, shard_keys in by_shard.items():
+            fresh = all(k in self._fresh for k in shard_keys)
+            loaded[shard] = {} if fresh else (self._load_shard(shard) or {})
         for key in wanted:
-            paper = loaded[shard_of(key)].get(key)
+            paper = self._fresh.get(key) or loaded[shard_of(key)].get(key)
             if paper is None:
                 if key not in known:
                     continue
@@ -965,6 +1064,31 @@ class Library:
                 except (NotFoundError, MalformedFileError):
                     continue
             yield paper
+
+
+MAX_PAPER_BYTES = 64 * 1024 * 1024
+
+
+def _inside(directory: Path, path: Path) -> bool:
+    """True when ``path``, its links followed, is a file inside ``directory``."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(directory))
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Remove the temporary files of writes a kill interrupted (``.NAME.XXXX.tmp``). Called
+    under the write lock, when no papercli is writing one."""
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") and name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+    except OSError:
+        pass
 
 
 def _original_keys(paper: Paper) -> list[str]:
@@ -1077,6 +1201,12 @@ class Writer:
         validate_key(new)
         if new == old:
             raise UsageError(f"{old!r} already has the key {new!r}")
+        if self.exists(new) and self.exists(old) and fold_key(old) != fold_key(new):
+            finished = self.read(new)
+            if old in finished.aliases:
+                # An earlier rename was stopped between its two steps: finish it.
+                self.delete(old)
+                return finished
         self.check_new_key(new, owner=old)
         paper = self.read(old)
         own = paper.alias_bibtex.pop(new, None)
@@ -1117,6 +1247,16 @@ class Writer:
         _fsync_dir(new_path.parent)
 
     def _write(self, path: Path, data: bytes) -> None:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is not None and not mode & 0o222:
+            # The user made it read-only: a rename over it would change it all the same.
+            raise LibraryError(
+                f"{path} is read-only (mode {mode & 0o777:o}): papercli does not change it; "
+                "make it writable (chmod u+w) to let papercli change it"
+            )
         try:
             atomic_write(path, data)
         except OSError as exc:

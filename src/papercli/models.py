@@ -430,6 +430,8 @@ class Paper:
                 if not low <= value <= high:
                     raise ValueError(f"field {name!r} must be between {low} and {high}")
                 setattr(paper, name, value)
+        if any(not tag.strip() for tag in paper.tags):
+            raise ValueError("field 'tags' holds an empty tag; remove it")
         for alias in paper.aliases:
             problem = key_problem(alias)
             if problem:

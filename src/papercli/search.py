@@ -444,21 +444,29 @@ def _save(path: Any, header: dict[str, Any], indexes: list[WordIndex]) -> None:
     atomic_write(path, parts, durable=False)
 
 
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
+
+
 def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
+    from papercli.cachefile import safe_loads, trusted
+
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", opener=_no_follow) as handle:
+            if not trusted(os.fstat(handle.fileno())):
+                return None
             if handle.read(len(_MAGIC)) != _MAGIC:
                 return None
             (length,) = struct.unpack("<Q", handle.read(8))
             if length > os.fstat(handle.fileno()).st_size:
                 return None
-            header = pickle.loads(handle.read(length))
+            header = safe_loads(handle.read(length))
             if not isinstance(header, dict) or header.get("version") != INDEX_VERSION:
                 return None
             base = len(_MAGIC) + 8 + length
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError, struct.error, pickle.UnpicklingError, EOFError, TypeError,
-            AttributeError, KeyError, MemoryError):  # fmt: skip
+            AttributeError, KeyError, MemoryError, IndexError, RecursionError):  # fmt: skip
         return None
     view = memoryview(mapped)
     indexes = []
@@ -513,7 +521,7 @@ def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
     path = library.cache_dir / INDEX_FILE
     root = str(library.root.resolve())
     sig = _shard_sig(library)
-    loaded = _load(path)
+    loaded = _load(path) if library.cache_usable else None
     if loaded is not None and loaded[0].get("root") != root:
         loaded = None
     if loaded is None or loaded[0]["sig"] != sig:
@@ -531,9 +539,8 @@ def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
             header = dict(loaded[0], sig=sig, overlay_shards=frozenset(changed))
             overlay = WordIndex.build(_papers_of_shards(library, changed), shard_of)
             indexes = [loaded[1][0], overlay]
-        if readable:
+        if readable and library.cache_usable:
             try:
-                library.cache_dir.mkdir(parents=True, exist_ok=True)
                 _save(path, header, indexes)
             except OSError:
                 pass  # a cache that cannot be written only costs speed
