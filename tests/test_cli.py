@@ -246,7 +246,8 @@ def test_status_rm_and_rekey(cli: Runner, three: list[str], library: Path) -> No
     result = cli("rm", "lecun2015deep")  # no terminal to ask on
     assert result.exit_code == 2 and "pass --yes" in result.stderr
     assert (library / "papers" / "lecun2015deep.toml").exists()
-    assert cli("rm", "lecun2015deep", "--yes").stdout == "removed lecun2015deep (Deep Learning)\n"
+    removed = cli("rm", "lecun2015deep", "--yes").stdout
+    assert removed == "removed lecun2015deep (Deep Learning)\n"
     assert not (library / "papers" / "lecun2015deep.toml").exists()
     assert cli("rekey", "hu2021lora", "lora").stdout == (
         "renamed hu2021lora to lora; hu2021lora is kept as an alias\n"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.config import Settings
@@ -390,9 +390,53 @@ def _client_class() -> type[Any]:
                     attempt += 1
 
         def _get(self, url: str) -> bytes:
+            """One request, done within ``timeout`` seconds overall: a server that sends one
+            byte a second would keep each socket read within its own timeout forever."""
+            import threading
+
+            outcome: dict[str, Any] = {}
+
+            def work() -> None:
+                try:
+                    outcome["content"] = self._get_following(url)
+                except BaseException as exc:  # handed to the waiting thread
+                    outcome["error"] = exc
+
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            worker.join(self.timeout)
+            if worker.is_alive():
+                raise _Transient(
+                    f"arXiv ({self.host}) did not answer within {self.timeout:g} s"
+                )
+            if "error" in outcome:
+                raise outcome["error"]
+            content: bytes = outcome["content"]
+            return content
+
+        def _get_following(self, url: str) -> bytes:
+            """Redirects are followed only within the same origin (scheme, host, port)."""
+            for _ in range(MAX_REDIRECTS + 1):
+                content, location = self._get_once(url)
+                if location is None:
+                    return content
+                target = urljoin(url, location)
+                if _origin(target) != _origin(url):
+                    raise _network_error(
+                        f"arXiv ({self.host}) redirected to another site ({_origin(target)}): "
+                        "not followed; check PAPERCLI_ARXIV_API / [arxiv] api"
+                    )
+                url = target
+            raise _network_error(f"arXiv ({self.host}) redirected more than {MAX_REDIRECTS} times")
+
+        def _get_once(self, url: str) -> tuple[bytes, str | None]:
             try:
                 response = self._session.get(
-                    url, headers={"user-agent": self.user_agent}, timeout=self.timeout
+                    url,
+                    headers={"user-agent": self.user_agent},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
             except requests.Timeout:
                 raise _Transient(
@@ -426,7 +470,9 @@ def _client_class() -> type[Any]:
                 ) from None
             with response:
                 status = response.status_code
-                content: bytes = response.content
+                if status in (301, 302, 303, 307, 308) and response.headers.get("location"):
+                    return b"", response.headers["location"]
+                content = _capped_body(response, self.host)
                 if status == 429 or status >= 500:
                     raise _Transient(
                         f"arXiv answered HTTP {status}",
@@ -442,9 +488,36 @@ def _client_class() -> type[Any]:
             message = _check_feed(content)
             if message:
                 raise _network_error(f"arXiv refused the request: {message}")
-            return content
+            return content, None
 
     return PapercliClient
+
+
+MAX_REDIRECTS = 3
+# An answer for a batch of 100 papers is about 300 KB; anything far larger is not arXiv's.
+MAX_ANSWER_BYTES = 20 * 1024 * 1024
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _capped_body(response: Any, host: str) -> bytes:
+    """The decoded body, refused past ``MAX_ANSWER_BYTES`` (a small gzip can unpack to
+    gigabytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _network_error(
+                f"arXiv ({host}) sent more than {MAX_ANSWER_BYTES // (1024 * 1024)} MB: "
+                "not an answer papercli reads"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 API_SETTING = "PAPERCLI_ARXIV_API / [arxiv] api"

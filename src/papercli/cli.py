@@ -747,19 +747,68 @@ def open_cmd(
     """
     library = open_library()
     paper = library.read(library.resolve(ref))
-    target = ""
-    if pdf:
-        target = paper.pdf_url or (
-            f"https://arxiv.org/pdf/{paper.arxiv_id}" if paper.arxiv_id else ""
-        )
-    target = target or paper.best_url()
-    if not target:
+    arxiv_pdf = f"https://arxiv.org/pdf/{paper.arxiv_id}" if paper.arxiv_id else ""
+    arxiv_page = f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else ""
+    doi_page = f"https://doi.org/{paper.doi}" if paper.doi else ""
+    candidates = [paper.pdf_url, arxiv_pdf] if pdf else []
+    candidates += [paper.url, arxiv_page, doi_page, paper.pdf_url]
+    candidates = [c for c in dict.fromkeys(candidates) if c]
+    if not candidates:
         raise NotFoundError(f"{paper.key} has no URL to open: add one with 'papercli edit'")
-    import webbrowser
-
-    if not webbrowser.open(target):
+    target = next((c for c in candidates if web_address(c)), "")
+    if not target:
+        raise UsageError(
+            f"{paper.key}'s URL {candidates[0]!r} is not an http(s) address: papercli opens "
+            "only those; fix it with 'papercli edit'"
+        )
+    if not launch_browser(target):
         raise UsageError(f"no web browser could open {target}: set $BROWSER")
     echo(f"opened {target}")
+
+
+def web_address(url: str) -> bool:
+    """True for an http or https URL with a host and nothing a shell or a browser's command
+    line could read as more (white space, control characters)."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def launch_browser(url: str) -> bool:
+    """Open ``url`` with $BROWSER (commands separated by ':', each with arguments; '%s' stands
+    for the URL, else it comes last), or the system's browser. Never through a shell; the URL
+    is an http(s) address, so it can never be read as an option."""
+    import shlex
+    import subprocess
+
+    chosen = os.environ.get("BROWSER", "")
+    if not chosen.strip():
+        import webbrowser
+
+        return webbrowser.open(url)
+    for command in chosen.split(os.pathsep):
+        try:
+            args = shlex.split(command)
+        except ValueError:
+            continue
+        if not args:
+            continue
+        if any("%s" in a for a in args):
+            args = [a.replace("%s", url) for a in args]
+        else:
+            args.append(url)
+        try:
+            if subprocess.run(args, stdin=subprocess.DEVNULL, check=False).returncode == 0:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 @app.command()

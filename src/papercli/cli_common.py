@@ -35,8 +35,11 @@ state = State()
 
 
 def warn(message: str) -> None:
-    """One line on stderr, prefixed with the program's name."""
-    sys.stderr.write(f"papercli: {message}\n")
+    """One line on stderr, prefixed with the program's name (control characters shown as
+    escapes, so nothing read from a file or the network acts on the terminal)."""
+    from papercli.visible import visible
+
+    sys.stderr.write(f"papercli: {visible(message, one_line=True)}\n")
     sys.stderr.flush()
 
 
@@ -100,11 +103,15 @@ def report_problems_once(library: Library) -> None:
 def print_json(data: Any) -> None:
     import json
 
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    from papercli.visible import json_visible
+
+    sys.stdout.write(json_visible(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def echo(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    from papercli.visible import visible
+
+    sys.stdout.write(visible(text) + "\n")
 
 
 def confirm(question: str) -> bool:

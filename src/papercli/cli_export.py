@@ -18,6 +18,7 @@ from papercli.cli_common import handle_errors, open_library, report_problems_onc
 from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
+from papercli.visible import json_visible, visible
 
 export_app = typer.Typer(
     help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.\n\n"
@@ -368,7 +369,7 @@ def export_markdown(
         _nothing_to_export()
     skip = [normalize_tag(t) for t in tag or []]
     text = reading_list(_load(library, selection), group_by, title, skip_tags=skip)
-    _write_output(text, output)
+    _write_output(visible(text), output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +402,8 @@ def export_json(
             _write_output("[]\n", None)  # scripts reading stdout still get a JSON list
         _nothing_to_export()
     records = [p.to_json(with_notes=True) for p in _load(library, selection)]
-    _write_output(json.dumps(records, ensure_ascii=False, indent=2) + "\n", output)
+    text = json.dumps(records, ensure_ascii=False, indent=2)
+    _write_output(json_visible(text) + "\n", output)
 
 
 # ---------------------------------------------------------------------------------------------

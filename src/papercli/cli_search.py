@@ -13,6 +13,7 @@ import typer
 
 from papercli.cli_common import handle_errors, open_library, print_json, report_problems_once, warn
 from papercli.errors import EXIT_NOT_FOUND, UsageError
+from papercli.visible import visible
 
 SEARCH_HELP = """Find papers by what you remember: title words (typos welcome), authors, a
 nickname or acronym (lora, chinchilla, t5), a concept from the abstract or your notes.
@@ -122,12 +123,12 @@ def _plain_table(result: Any) -> None:
 
     rows = [
         [
-            h.key,
+            visible(h.key, one_line=True),
             str(h.row[R_YEAR] or ""),
             f"{h.score:.0f}",
             h.matched,
-            _clip(authors_short(list(h.row[R_AUTHORS])), 32),
-            h.row[R_TITLE],
+            _clip(visible(authors_short(list(h.row[R_AUTHORS])), one_line=True), 32),
+            visible(h.row[R_TITLE], one_line=True),
         ]
         for h in result.hits
     ]
@@ -148,6 +149,7 @@ def _highlighted(text: str, matched: frozenset[str]) -> Any:
 
     from papercli.search import text_tokens, word_spans
 
+    text = visible(text, one_line=True)
     out = Text(text)
     for start, end in word_spans(text):
         if matched.intersection(text_tokens(text[start:end])):
@@ -157,6 +159,7 @@ def _highlighted(text: str, matched: frozenset[str]) -> Any:
 
 def _rich_table(result: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from papercli.models import authors_short
     from papercli.render import console
@@ -172,7 +175,7 @@ def _rich_table(result: Any) -> None:
     table.add_column("Tags", style="magenta", max_width=24)
     for h in result.hits:
         table.add_row(
-            h.key,
+            Text(visible(h.key, one_line=True)),
             str(h.row[R_YEAR] or ""),
             f"{h.score:.0f}",
             h.matched,

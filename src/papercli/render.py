@@ -12,6 +12,7 @@ from typing import Any
 
 from papercli.library import Summary
 from papercli.models import Paper, authors_short, display_author
+from papercli.visible import visible
 
 
 def console(stderr: bool = False) -> Any:
@@ -52,12 +53,12 @@ def paper_table(rows: Sequence[Summary], title: str = "") -> None:
     if not tty:
         body = [
             [
-                r.key,
+                visible(r.key, one_line=True),
                 str(r.year or ""),
                 r.status,
-                _clip(authors_short(list(r.authors)), 32),
-                _clip(",".join(r.tags), 40),
-                r.title,
+                _clip(visible(authors_short(list(r.authors)), one_line=True), 32),
+                _clip(visible(",".join(r.tags), one_line=True), 40),
+                visible(r.title, one_line=True),
             ]
             for r in rows
         ]
@@ -66,6 +67,7 @@ def paper_table(rows: Sequence[Summary], title: str = "") -> None:
         )
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title or None, show_lines=False, header_style="bold")
     table.add_column("Key", style="cyan", no_wrap=True)
@@ -77,12 +79,12 @@ def paper_table(rows: Sequence[Summary], title: str = "") -> None:
     for r in rows:
         status_style = {"read": "green", "reading": "yellow"}.get(r.status, "dim")
         table.add_row(
-            r.key,
+            Text(visible(r.key, one_line=True)),
             str(r.year or ""),
             f"[{status_style}]{r.status}[/]",
-            authors_short(list(r.authors)),
-            r.title,
-            ", ".join(r.tags),
+            Text(visible(authors_short(list(r.authors)), one_line=True)),
+            Text(visible(r.title, one_line=True)),
+            Text(visible(", ".join(r.tags), one_line=True)),
         )
     console().print(table)
 
@@ -148,7 +150,8 @@ def note_heading(number: int, note: Any) -> str:
 
 
 def show_markdown(text: str) -> None:
-    """Markdown rendered on a terminal, as is elsewhere."""
+    """Markdown rendered on a terminal, as is elsewhere (control characters as escapes)."""
+    text = visible(text)
     if not sys.stdout.isatty():
         sys.stdout.write(text)
         return
@@ -160,15 +163,19 @@ def show_markdown(text: str) -> None:
 def counts_table(title: str, rows: Sequence[tuple[str, int]]) -> None:
     if not sys.stdout.isatty():
         sys.stdout.write(
-            _plain_columns([title.upper(), "COUNT"], [[str(n), str(c)] for n, c in rows])
+            _plain_columns(
+                [title.upper(), "COUNT"],
+                [[visible(str(n), one_line=True), str(c)] for n, c in rows],
+            )
         )
         sys.stdout.write("\n")
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold")
     table.add_column(title)
     table.add_column("Count", justify="right")
     for name, count in rows:
-        table.add_row(str(name), str(count))
+        table.add_row(Text(visible(str(name), one_line=True)), str(count))
     console().print(table)

@@ -1,0 +1,44 @@
+"""Text from anywhere made harmless on a terminal: control characters and bidi overrides shown,
+not obeyed.
+
+A title, an author, a tag, a note or an abstract comes from hand edits, imported files and
+network answers. Printed as is, an ESC sequence could clear the screen, retitle the window or
+write the clipboard (OSC 52), and a right-to-left override could make ``evil.toml`` read as
+something else. ``visible`` writes each such character as an escape a person can read
+(``\\x1b``, ``\\u202e``); ``json_visible`` does the same inside JSON text, where the result is
+still valid JSON. Newlines and tabs stay where a caller allows them. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting
+# characters (embeddings, overrides, isolates, marks).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+_UNSAFE_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, one_line: bool = False) -> str:
+    """``text`` with every character that could act on a terminal written as an escape;
+    ``one_line`` escapes newlines and tabs too (a table cell)."""
+    pattern = _UNSAFE_LINE if one_line else _UNSAFE
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def json_visible(text: str) -> str:
+    """JSON text with the characters JSON itself leaves raw (DEL, C1, bidi) as ``\\uXXXX``
+    escapes, which JSON readers turn back into the same characters."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
