@@ -10,6 +10,8 @@ crossref order, hostile values.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -449,3 +451,104 @@ def test_papers_papercli_types_get_conference_types_and_their_fields(
     assert (result.exit_code, result.stderr) == (
         2, "papercli: error: invalid --field 'pages': write NAME=VALUE, as in pages=1--10\n"
     )  # fmt: skip
+
+
+def test_macros_from_another_file_and_months_as_written(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    """IEEEabrv.bib-style abbreviations stay macros, so the draft's own copy of that file
+    still expands them; a braced month stays braced, a month macro stays bare."""
+    abbreviations = tmp_path / "abbrv.bib"
+    abbreviations.write_text('@string{IEEE_J_IP = "{IEEE} Trans. Image Process."}\n')
+    refs = tmp_path / "refs.bib"
+    refs.write_text(
+        "@article{zhang2020, author={Zhang, Li}, title={Infrared Small Targets}, "
+        "journal=IEEE_J_IP, year=2020, month=mar, volume=29}\n"
+        "@article{lee2021, author={Lee, Kim}, title={Braced Months}, journal={J}, "
+        "year=2021, month={Mar}, note=jan # {~5}}\n"
+    )
+    result = cli("import", "bibtex", str(refs))
+    assert result.exit_code == 0, result
+    assert "@string macro 'IEEE_J_IP' is not defined in the files imported" in result.stdout
+    out = cli("export", "bibtex").stdout
+    assert "  journal = IEEE_J_IP,\n" in out and "  month = mar,\n" in out
+    assert "  month = {Mar},\n" in out and "  note = jan # {~5},\n" in out
+    shown = json.loads(cli("show", "zhang2020", "--json").stdout)
+    assert shown["venue"] == "IEEE_J_IP" and shown["date"] == "2020-03"
+    # Imported with the file defining it, the macro is read as its text.
+    for path in (library / "papers").glob("*.toml"):
+        path.unlink()
+    result = cli("import", "bibtex", str(abbreviations), str(refs))
+    assert "not defined" not in result.stdout
+    assert "journal = {{IEEE} Trans. Image Process.}" in cli("export", "bibtex").stdout
+    # And the draft that reads both files compiles to the same bibliography.
+    draft = tmp_path / "draft.tex"
+    draft.write_text(
+        "\\documentclass{article}\\begin{document}\\cite{zhang2020,lee2021}"
+        "\\bibliographystyle{plain}\\bibliography{abbrv,refs}\\end{document}\n"
+    )
+    if shutil.which("pdflatex") and shutil.which("bibtex"):
+        for path in (library / "papers").glob("*.toml"):
+            path.unlink()
+        assert cli("import", "bibtex", str(refs)).exit_code == 0
+        original = _bbl(
+            tmp_path / "original", draft, {"abbrv.bib": abbreviations, "refs.bib": refs}
+        )
+        exported = tmp_path / "exported.bib"
+        cli("export", "bibtex", "--cited", str(draft), "-o", str(exported))
+        ours = _bbl(tmp_path / "ours", draft, {"abbrv.bib": abbreviations, "refs.bib": exported})
+        assert ours == original and "Image Process" in ours and "March" in ours
+
+
+def _bbl(folder: Path, draft: Path, bibs: dict[str, Path]) -> str:
+    folder.mkdir()
+    shutil.copy(draft, folder / "draft.tex")
+    for name, path in bibs.items():
+        shutil.copy(path, folder / name)
+    for command in (["pdflatex", "-interaction=nonstopmode", "draft.tex"], ["bibtex", "draft"]):
+        subprocess.run(command, cwd=folder, capture_output=True, timeout=120, check=False)
+    return (folder / "draft.bbl").read_text()
+
+
+def test_keys_differing_in_case_each_find_their_own_paper(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    bib = tmp_path / "case.bib"
+    bib.write_text(
+        "@book{Baddeley, author={Baddeley, Alan}, title={Working Memory}, year=1986, "
+        "publisher={OUP}}\n"
+        "@article{baddeley, author={Baddeley, Alan}, title={Working memory: looking back and "
+        "looking forward}, journal={Nat Rev Neurosci}, year=2003}\n"
+    )
+    result = cli("import", "bibtex", str(bib))
+    assert result.exit_code == 0, result
+    assert "'baddeley' stays an alias of it" in result.stdout
+    draft = tmp_path / "d.tex"
+    draft.write_text("\\cite{baddeley} \\cite{Baddeley}\n")
+    result = cli("export", "bibtex", "--cited", str(draft))
+    entries = bib_entries(result.stdout)
+    assert entries["baddeley"][0] == "article" and entries["Baddeley"][0] == "book"
+    assert result.stderr == ""  # exact spellings: no case warning
+
+
+def test_a_second_identical_entry_is_exported_under_its_own_key(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    bib = tmp_path / "twice.bib"
+    record = "author={Leary, Mark}, title={Pecking Order}, journal={RFS}, year=2010"
+    bib.write_text(f"@article{{rob08, {record}}}\n@article{{rob10, {record}}}\n")
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    assert list(bib_entries(cli("export", "bibtex").stdout)) == ["rob08", "rob10"]
+    assert cli("rekey", "rob08", "leary2010pecking").exit_code == 0
+    assert list(bib_entries(cli("export", "bibtex").stdout)) == ["leary2010pecking", "rob10"]
+
+
+def test_windows_1252_punctuation_read_as_latin_1_is_repaired_on_export(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    bib = tmp_path / "c1.bib"
+    bib.write_text("@misc{q, title={The \x91place\x92 \x97 here}, year=2001}\n", encoding="utf-8")
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    result = cli("export", "bibtex")
+    assert bib_entries(result.stdout)["q"][1]["title"] == "The \u2018place\u2019 \u2014 here"
+    assert "made safe for LaTeX (control characters)" in result.stderr

@@ -42,7 +42,7 @@ def test_malformed_entries_are_reported_with_lines_and_the_rest_imported(
         "first)\n"
         "note    malformed.bib:14: entry 'notitle2020' has no title: shown as 'notitle2020', "
         "marked incomplete\n"
-        "3 added, 0 merged, 2 skipped\n"
+        "3 added, 0 merged, 0 already in the library, 2 skipped\n"
     )
     assert r.stderr == ""
     assert sorted(_files(library)) == [
@@ -62,7 +62,7 @@ def test_flavours_latex_to_unicode_names_and_ids(library: Path, cli: Runner) -> 
     files = [str(BIB / f"{name}.bib") for name in ("zotero", "jabref", "arxiv")]
     r = cli("import", "bibtex", *files)
     assert r.exit_code == 0, r
-    assert r.stdout.splitlines()[-1] == "6 added, 0 merged, 0 skipped"
+    assert r.stdout.splitlines()[-1] == "6 added, 0 merged, 0 already in the library, 0 skipped"
     assert "key     " not in r.stdout  # every key is kept as the file wrote it
     llama = _paper(library, "touvron_llama_2023")
     assert llama["title"] == "LLaMA: Open and Efficient Foundation Language Models"
@@ -102,7 +102,7 @@ def test_duplicates_are_merged_not_added(library: Path, cli: Runner) -> None:
         "merged  vaswani2017attention (scholar.bib:1): provenance, bibtex\n"
         "merged  hu2021lora (scholar.bib:9): provenance, bibtex\n"
         "merged  dao2022flashattention (arxiv.bib:1): arxiv_version, provenance, bibtex\n"
-        "0 added, 3 merged, 0 skipped\n"
+        "0 added, 3 merged, 0 already in the library, 0 skipped\n"
     )
     assert sorted(_files(library)) == sorted(before)
     lora = _paper(library, "hu2021lora")
@@ -112,12 +112,12 @@ def test_duplicates_are_merged_not_added(library: Path, cli: Runner) -> None:
     # Importing the same file again changes nothing.
     again = _files(library)
     r = cli("import", "bibtex", str(BIB / "scholar.bib"))
+    assert r.stdout == "0 added, 0 merged, 2 already in the library, 0 skipped\n"
+    r = cli("import", "bibtex", str(BIB / "scholar.bib"), "--verbose")
     assert r.stdout.splitlines() == [
-        "skipped scholar.bib:1: 'Attention is all you need' is already vaswani2017attention, "
-        "nothing new",
-        "skipped scholar.bib:9: 'Lora: Low-rank adaptation of large language models' is already "
-        "hu2021lora, nothing new",
-        "0 added, 0 merged, 2 skipped",
+        "same    vaswani2017attention (scholar.bib:1): nothing new",
+        "same    hu2021lora (scholar.bib:9): nothing new",
+        "0 added, 0 merged, 2 already in the library, 0 skipped",
     ]
     assert _files(library) == again
 
@@ -142,7 +142,7 @@ def test_a_taken_key_gets_a_suffix(library: Path, cli: Runner, tmp_path: Path) -
         "added   smith2020graphsa (b.bib:1)\n"
         "key     smith2020graphs -> smith2020graphsa (the key is another paper's "
         "(smith2020graphs); cite this one as smith2020graphsa)\n"
-        "1 added, 0 merged, 0 skipped\n"
+        "1 added, 0 merged, 0 already in the library, 0 skipped\n"
     )
     assert _paper(library, "smith2020graphsa")["title"] == "Graphs in the Wild"
 
@@ -197,7 +197,7 @@ def test_round_trip_varied_library(cli: Runner, tmp_path: Path, flavour: list[st
     assert cli("-L", str(source), "export", "bibtex", "-o", str(bib), *flavour).exit_code == 0
     cli("init", str(target), "--empty")
     r = cli("-L", str(target), "import", "bibtex", str(bib))
-    assert r.stdout.splitlines()[-1] == "21 added, 0 merged, 0 skipped"
+    assert r.stdout.splitlines()[-1] == "21 added, 0 merged, 0 already in the library, 0 skipped"
     assert _identity(target) == _identity(source)
 
 
@@ -225,7 +225,10 @@ def test_round_trip_bundled_library(cli: Runner, tmp_path: Path) -> None:
     want = {k: v[:5] for k, v in _identity(source).items() if k not in merged}
     got = {k: v[:5] for k, v in _identity(target).items()}
     assert got == want
-    assert r.stdout.splitlines()[-1] == f"{len(want)} added, {len(merged)} merged, 0 skipped"
+    assert (
+        r.stdout.splitlines()[-1]
+        == f"{len(want)} added, {len(merged)} merged, 0 already in the library, 0 skipped"
+    )
 
 
 def test_files_without_entries_exit_1(library: Path, cli: Runner, tmp_path: Path) -> None:
@@ -235,7 +238,7 @@ def test_files_without_entries_exit_1(library: Path, cli: Runner, tmp_path: Path
     binary.write_bytes(bytes(range(256)) * 4)
     r = cli("import", "bibtex", str(empty), str(binary))
     assert r.exit_code == 1
-    assert r.stdout == "0 added, 0 merged, 0 skipped\n"
+    assert r.stdout == "0 added, 0 merged, 0 already in the library, 0 skipped\n"
     assert r.stderr.splitlines()[-2:] == [
         f"papercli: no references found in {empty}",
         f"papercli: no references found in {binary}",

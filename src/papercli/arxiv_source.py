@@ -406,9 +406,7 @@ def _client_class() -> type[Any]:
             worker.start()
             worker.join(self.timeout)
             if worker.is_alive():
-                raise _Transient(
-                    f"arXiv ({self.host}) did not answer within {self.timeout:g} s"
-                )
+                raise _Transient(f"arXiv ({self.host}) did not answer within {self.timeout:g} s")
             if "error" in outcome:
                 raise outcome["error"]
             content: bytes = outcome["content"]

@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from papercli.models import ALIAS_RECORD_TYPE, Paper, display_author, is_person
+from papercli.models import Paper, display_author, is_person
 
 # The label written in ``howpublished`` (biblatex: ``note``) for each non-paper type; the
 # importer maps it back to the type.
@@ -304,27 +304,25 @@ MONTH_MACROS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split
 _unsafe: dict[str, list[str]] = {}
 
 
-def _field_line(key: str, name: str, value: str) -> str:
+def _field_line(key: str, name: str, value: str, expression: bool = False) -> str:
+    """``name = {value},``; ``name = value,`` for a BibTeX expression (macros, ``#``)."""
     from papercli.texsafe import safe_value
 
     value, problems = safe_value(value)
     if problems:
         seen = _unsafe.setdefault(key, [])
         seen.extend(p for p in problems if p not in seen)
-    if name == "month" and value.strip().lower() in MONTH_MACROS:
-        # BibTeX styles define jan ... dec as the month's name: written bare, as imported.
-        return f"  {name} = {value.strip()},"
+    if expression:
+        return f"  {name} = {value},"
     return f"  {name} = {{{value}}},"
 
 
 def record_entry(paper: Paper, key: str) -> str:
     """The paper's BibTeX record (entry type and fields as imported) under ``key``: the
     record that came with ``key`` when it is an alias with one of its own, else the paper's."""
-    own = paper.alias_bibtex.get(key)
-    entry_type = own[ALIAS_RECORD_TYPE] if own else paper.bibtex_type
-    fields = {k: v for k, v in own.items() if k != ALIAS_RECORD_TYPE} if own else paper.bibtex
+    entry_type, fields, raw = paper.record_for(key)
     lines = [f"@{entry_type}{{{key},"]
-    lines.extend(_field_line(key, name, value) for name, value in fields.items())
+    lines.extend(_field_line(key, name, value, name in raw) for name, value in fields.items())
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -342,7 +340,11 @@ def format_entry(paper: Paper, biblatex: bool = False, key: str | None = None) -
     built = {name.lower() for name, _ in fields}
     fields.extend((n, v) for n, v in paper.bibtex.items() if n not in built)
     lines = [f"@{kind}{{{key},"]
-    lines.extend(_field_line(key, name, value) for name, value in fields)
+    # A month typed as jan ... dec (add --field month=jan) is the styles' month macro.
+    lines.extend(
+        _field_line(key, name, value, name == "month" and value.strip().lower() in MONTH_MACROS)
+        for name, value in fields
+    )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -370,11 +372,6 @@ def unsafe_entries() -> dict[str, list[str]]:
     return dict(_unsafe)
 
 
-def _record_of(paper: Paper, name: str) -> dict[str, str]:
-    own = paper.alias_bibtex.get(name)
-    return own if own is not None else paper.bibtex
-
-
 # Fields naming other entries a bibliography needs beside the one cited: BibTeX's crossref,
 # biblatex's xdata, a @set's members and related entries (biber reads them from the .bib).
 REFERRING_FIELDS = ("crossref", "xdata", "entryset", "related")
@@ -383,7 +380,7 @@ REFERRING_FIELDS = ("crossref", "xdata", "entryset", "related")
 def parents_named(paper: Paper, name: str) -> list[str]:
     """The entries the entry written under ``name`` names in ``crossref``, ``xdata``,
     ``entryset`` or ``related``."""
-    record = _record_of(paper, name)
+    record = paper.record_for(name)[1]
     found = []
     for ref in REFERRING_FIELDS:
         for parent in record.get(ref, "").split(","):

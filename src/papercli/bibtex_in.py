@@ -22,7 +22,7 @@ from pathlib import Path
 from papercli.documents import read_document
 from papercli.library import Library
 from papercli.models import FIELD_NAME_RE, Paper, fold_key, key_problem
-from papercli.record import quiet, resolve_value, view_of
+from papercli.record import MONTHS, quiet, resolve_value, view_of
 
 # Kept importable from here (the Markdown importer and older callers use them).
 from papercli.record import authors_of, latex_to_text  # noqa: F401  isort: skip
@@ -42,6 +42,7 @@ class Parsed:
 
     papers: list[tuple[str, Paper]] = field(default_factory=list)  # (where, paper)
     skipped: list[Skipped] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)  # (key, where): nothing new
     remarks: list[Skipped] = field(default_factory=list)
 
 
@@ -69,9 +70,39 @@ def _inherited(fields: dict[str, str], parents: list[dict[str, str]]) -> dict[st
     return merged
 
 
-def parse_bibtex(text: str, source: str) -> Parsed:
+@dataclass
+class _Entry:
+    where: str
+    entry_type: str
+    key: str
+    record: dict[str, str]  # as the file has it (expressions for undefined macros)
+    raw: list[str]  # the record's fields kept as BibTeX expressions
+    text: dict[str, str]  # every value as text, for papercli's view
+
+
+def string_macros(text: str, strings: dict[str, str] | None = None) -> dict[str, str]:
+    """The @string macros a .bib text defines (lower-case names -> text), added to
+    ``strings``: a file such as IEEEabrv.bib imported beside the one that uses them."""
+    from bibtexparser.entrypoint import parse_string
+    from bibtexparser.model import DuplicateBlockKeyBlock, String
+
+    strings = {} if strings is None else strings
+    with quiet():
+        try:
+            blocks = parse_string(text, parse_stack=[]).blocks
+        except Exception:  # the entries' parse reports it
+            return strings
+    for block in blocks:
+        found = block.ignore_error_block if isinstance(block, DuplicateBlockKeyBlock) else block
+        if isinstance(found, String):
+            strings[str(found.key).lower()] = resolve_value(str(found.value), strings).text
+    return strings
+
+
+def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -> Parsed:
     """Every entry of a .bib text as a Paper carrying its record; unreadable entries in
-    ``skipped`` as ``source:line``."""
+    ``skipped`` as ``source:line``. ``macros``: @string macros other files define (the
+    file's own definitions come first)."""
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.model import (
         DuplicateBlockKeyBlock,
@@ -83,8 +114,9 @@ def parse_bibtex(text: str, source: str) -> Parsed:
     )
 
     out = Parsed()
-    strings: dict[str, str] = {}
-    entries: list[tuple[str, str, str, dict[str, str]]] = []  # (where, type, key, fields)
+    strings: dict[str, str] = dict(macros or {})
+    entries: list[_Entry] = []
+    said: set[str] = set()  # undefined macros already noted
     with quiet():
         try:
             parsed = parse_string(text, parse_stack=[])
@@ -94,8 +126,7 @@ def parse_bibtex(text: str, source: str) -> Parsed:
         for block in parsed.blocks:
             where = f"{source}:{(block.start_line or 0) + 1}"
             if isinstance(block, String):
-                value, _ = resolve_value(str(block.value), strings)
-                strings[str(block.key).lower()] = value
+                strings[str(block.key).lower()] = resolve_value(str(block.value), strings).text
             elif isinstance(block, Preamble):
                 why = "@preamble not kept: papercli keeps entries; copy it into your draft"
                 out.remarks.append(Skipped(where, why + "'s preamble if its entries need it"))
@@ -104,7 +135,7 @@ def parse_bibtex(text: str, source: str) -> Parsed:
             ):
                 # BibTeX takes a macro's last definition.
                 again = block.ignore_error_block
-                strings[str(again.key).lower()] = resolve_value(str(again.value), strings)[0]
+                strings[str(again.key).lower()] = resolve_value(str(again.value), strings).text
                 why = f"@string {again.key!r} is defined again: its last definition is used"
                 out.remarks.append(Skipped(where, why + ", as BibTeX does"))
             elif isinstance(block, DuplicateBlockKeyBlock):
@@ -118,52 +149,69 @@ def parse_bibtex(text: str, source: str) -> Parsed:
                 twice = sorted({n for n in names if names.count(n) > 1})
                 why = f"entry {inner.key!r}: field(s) {', '.join(twice)} given twice"
                 out.remarks.append(Skipped(where, why + "; kept the first, as BibTeX does"))
-                fields = _fields(inner, strings, out, where)
-                entries.append((where, inner.entry_type, inner.key, fields))
+                entries.append(_entry(inner, strings, out, where, said))
             elif isinstance(block, ParsingFailedBlock):
                 out.skipped.append(Skipped(where, f"malformed entry: {_first_line(block.error)}"))
             elif isinstance(block, Entry):
-                fields = _fields(block, strings, out, where)
-                entries.append((where, block.entry_type, block.key, fields))
-    by_key = {key.lower(): fields for _, _, key, fields in entries}
-    for where, entry_type, key, fields in entries:
+                entries.append(_entry(block, strings, out, where, said))
+    by_key = {entry.key.lower(): entry.text for entry in entries}
+    for entry in entries:
+        key = entry.key
         parents = [
             by_key[name.strip().lower()]
             for ref in ("crossref", "xdata")
-            for name in fields.get(ref, "").split(",")
+            for name in entry.text.get(ref, "").split(",")
             if name.strip().lower() in by_key and name.strip().lower() != key.lower()
         ]
+        fields = _inherited(entry.text, parents) if parents else entry.text
         try:
-            paper = view_of(entry_type, _inherited(fields, parents) if parents else fields, key)
+            paper = view_of(entry.entry_type, fields, key)
         except Exception as exc:  # a bug in reading one entry must not cost the others
-            out.skipped.append(Skipped(where, f"entry {key!r}: cannot read it ({exc!r})"))
+            out.skipped.append(Skipped(entry.where, f"entry {key!r}: cannot read it ({exc!r})"))
             continue
-        paper.bibtex_type = entry_type.lower()
-        paper.bibtex = fields
+        paper.bibtex_type = entry.entry_type.lower()
+        paper.bibtex = entry.record
+        paper.bibtex_raw = entry.raw
         if "title" in paper.incomplete:
             why = f"entry {key!r} has no title: shown as {paper.title!r}, marked incomplete"
-            out.remarks.append(Skipped(where, why))
-        out.papers.append((where, paper))
+            out.remarks.append(Skipped(entry.where, why))
+        out.papers.append((entry.where, paper))
     return out
 
 
-def _fields(block: object, strings: dict[str, str], out: Parsed, where: str) -> dict[str, str]:
-    """An entry's fields: names lower-case, values resolved, the first of a repeated field."""
-    fields: dict[str, str] = {}
-    for name, raw in _raw_fields(block):
+def _entry(
+    block: object, strings: dict[str, str], out: Parsed, where: str, said: set[str]
+) -> _Entry:
+    """An entry's fields: names lower-case, the first of a repeated field; values with the
+    file's macros put in, and those using undefined macros kept as BibTeX expressions."""
+    record: dict[str, str] = {}
+    text: dict[str, str] = {}
+    raw: list[str] = []
+    for name, value in _raw_fields(block):
         lowered = name.lower()
-        if lowered in fields:
+        if lowered in record:
             continue
         if not FIELD_NAME_RE.match(lowered):
             why = f"field {name!r} not kept: not a name BibTeX reads as a field"
             out.remarks.append(Skipped(where, why))
             continue
-        value, undefined = resolve_value(raw, strings)
-        for macro in undefined:
-            why = f"field {lowered}: @string macro {macro!r} is not defined in the file"
-            out.remarks.append(Skipped(where, f"{why}; kept as the text {macro!r}"))
-        fields[lowered] = value
-    return fields
+        read = resolve_value(value, strings)
+        text[lowered] = read.text
+        if read.expression:
+            record[lowered] = read.expression
+            raw.append(lowered)
+        else:
+            record[lowered] = read.text
+        for macro in read.macros:
+            if macro.lower() in MONTHS or macro.lower() in said:
+                continue
+            said.add(macro.lower())
+            why = f"@string macro {macro!r} is not defined in the files imported: kept as the "
+            out.remarks.append(
+                Skipped(where, why + "macro, so the draft's other .bib must define it")
+            )
+    kind, key = str(getattr(block, "entry_type", "")), str(getattr(block, "key", ""))
+    return _Entry(where, kind, key, record, raw, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,6 +225,7 @@ class ImportReport:
     rekeyed: list[tuple[str, str, str]] = field(default_factory=list)  # (old, new, why)
     aliased: list[tuple[str, str]] = field(default_factory=list)  # (the file's key, paper key)
     skipped: list[Skipped] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)  # (key, where): nothing new
     remarks: list[Skipped] = field(default_factory=list)  # read, but not as written: said
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
     empty: list[str] = field(default_factory=list)  # files with no entry at all, as named
@@ -223,6 +272,7 @@ def import_bibtex(
         finder = DuplicateFinder.from_rows(index.rows.values())
         # Every key and alias, case-folded -> the key of its paper.
         owners = {fold_key(name): key for name, key in index.key_names().items()}
+        exact = dict(index.key_names())  # every key and alias as spelled -> its paper
         pending: dict[str, Paper] = {}  # added or merged in this run (dry run: not written)
         suffix_hints: dict[str, int] = {}  # see keys.unique_key
 
@@ -231,8 +281,11 @@ def import_bibtex(
                 return pending[key]
             return writer.read(key) if writer else library.read(key)
 
+        macros: dict[str, str] = {}
+        for _, text in texts:  # IEEEabrv.bib beside the file using its abbreviations
+            string_macros(text, macros)
         for path, text in texts:
-            parsed = parse_bibtex(text, path.name)
+            parsed = parse_bibtex(text, path.name, macros)
             report.skipped.extend(parsed.skipped)
             report.remarks.extend(parsed.remarks)
             if not parsed.papers and not parsed.skipped:
@@ -254,12 +307,13 @@ def import_bibtex(
                         report.remarks.append(Skipped(where, why + "the titles differ: two papers"))
                 if same is not None:
                     existing = current(same)
-                    if original != same and (owner is None or owner == same):
+                    if original != same and exact.get(original, same) == same:
                         paper.aliases = [original]
                     differing: list[str] = []
                     changed = merge_into(existing, paper, differing)
                     if "aliases" in changed:
-                        owners[fold_key(original)] = same
+                        owners.setdefault(fold_key(original), same)
+                        exact[original] = same
                         report.aliased.append((original, same))
                     if differing:
                         why = f"{original!r} is {same}: kept the library's {', '.join(differing)}"
@@ -270,9 +324,7 @@ def import_bibtex(
                         pending[same] = existing
                         report.merged.append((same, where, changed))
                     else:
-                        report.skipped.append(
-                            Skipped(where, f"{paper.title[:60]!r} is already {same}, nothing new")
-                        )
+                        report.unchanged.append((same, where))
                     continue
                 problem = key_problem(original)
                 if problem or owner is not None:
@@ -283,13 +335,22 @@ def import_bibtex(
                         lambda k: fold_key(k) in owners,
                         suffix_hints,
                     )
-                    why = (
-                        f"not a usable key: {problem}"
-                        if problem
-                        else f"the key is another paper's ({owner}); cite this one as {paper.key}"
-                    )
+                    if problem:
+                        why = f"not a usable key: {problem}"
+                    elif original in exact:
+                        why = f"the key is another paper's ({owner}); cite this one as {paper.key}"
+                    else:
+                        # Only the case differs from another paper's key: the file's spelling
+                        # stays an alias, so a draft citing it gets this paper.
+                        paper.aliases = [original]
+                        exact[original] = paper.key
+                        why = (
+                            f"{owner!r} differs only in case, which BibTeX and macOS/Windows "
+                            f"file names ignore; {original!r} stays an alias of it"
+                        )
                     report.rekeyed.append((original, paper.key, why))
                 owners[fold_key(paper.key)] = paper.key
+                exact[paper.key] = paper.key
                 if writer is not None:
                     writer.create(paper)
                 pending[paper.key] = paper

@@ -112,7 +112,7 @@ def select_papers(
             if how == "case":
                 warn(
                     f"the draft cites {name!r}, which the library spells {spelled!r}: written "
-                    f"as the draft cites it (biber and macOS/Windows treat case as different)"
+                    f"as the draft cites it (biber matches keys with their case)"
                 )
             named.append((indexed(key), name))
     for ref in keys or []:
@@ -421,6 +421,9 @@ def import_bibtex_cmd(
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list the entries already in the library.")
+    ] = False,
 ) -> None:
     """Import BibTeX entries losslessly: keys, entry types and every field kept as written
     (export writes them back); papers already in the library merged (same arXiv id, DOI,
@@ -449,6 +452,7 @@ def import_bibtex_cmd(
             "rekeyed": [{"from": o, "to": n, "why": y} for o, n, y in report.rekeyed],
             "aliased": [{"alias": a, "key": k} for a, k in report.aliased],
             "skipped": [{"from": s.where, "why": s.why} for s in report.skipped],
+            "unchanged": [{"key": k, "from": w} for k, w in report.unchanged],
             "remarks": [{"from": s.where, "why": s.why} for s in report.remarks],
             "dry_run": dry_run,
         })  # fmt: skip
@@ -464,6 +468,8 @@ def import_bibtex_cmd(
         echo(f"key     {old} -> {new} ({why})")
     for alias, key in report.aliased:
         echo(f"alias   {alias} -> {key} (the same paper: {alias} now names it too)")
+    for key, where in report.unchanged if verbose else []:
+        echo(f"same    {key} ({where}): nothing new")
     for skip in report.skipped:
         echo(f"skipped {skip.where}: {skip.why}")
     for said in report.remarks:
@@ -471,7 +477,7 @@ def import_bibtex_cmd(
     would = "would be " if dry_run else ""
     echo(
         f"{len(report.added)} {would}added, {len(report.merged)} {would}merged, "
-        f"{len(report.skipped)} skipped"
+        f"{len(report.unchanged)} already in the library, {len(report.skipped)} skipped"
     )
     if dry_run:
         echo("dry run: nothing was written")

@@ -49,7 +49,6 @@ from papercli.errors import (
     UsageError,
 )
 from papercli.models import (
-    ALIAS_RECORD_TYPE,
     Paper,
     fold_key,
     is_valid_key,
@@ -1110,6 +1109,7 @@ class Writer:
         # Keys and aliases by case-folded spelling, loaded on the first new key and kept up to
         # date by this writer (the index is not re-read between its writes).
         self._folded: dict[str, str] | None = None
+        self._exact_claimed: set[str] = set()  # aliases created by this writer
 
     def read(self, key: str) -> Paper:
         """The paper as it is on disk now; a malformed file raises (and so is never rewritten)."""
@@ -1136,7 +1136,8 @@ class Writer:
 
     def check_new_key(self, key: str, owner: str | None = None) -> None:
         """Raise ``UsageError`` when ``key`` is taken by another paper, as a key or alias, in
-        any case (keys that differ only in case collide in biber and on macOS and Windows)."""
+        any case (keys that differ only in case collide in BibTeX and as file names on macOS
+        and Windows)."""
         validate_key(key)
         taken = self.owner_of(key)
         if taken is None and self.exists(key):
@@ -1152,7 +1153,8 @@ class Writer:
             how = "key" if spelled == taken else f"an alias of {taken}"
             raise UsageError(
                 f"key {key!r} differs only in case from {spelled!r} ({how}): keys that differ "
-                "only in case collide in biber and on macOS and Windows; choose another"
+                "only in case collide in BibTeX and as file names on macOS and Windows; choose "
+                "another"
             )
 
     def save(self, paper: Paper, *, touch: bool = True) -> None:
@@ -1168,12 +1170,18 @@ class Writer:
         self._write(self.library.path_for(paper.key), dump_paper(paper))
 
     def create(self, paper: Paper) -> None:
-        """Write a new paper; refuses a key (or alias) another paper has, in any case."""
+        """Write a new paper; refuses a key another paper has as key or alias, in any case, and
+        an alias another paper has spelled the same (an alias may differ from another paper's
+        key in case only: exact spelling finds each)."""
         self.check_new_key(paper.key)
+        names = self.library.index().key_names()
         for alias in paper.aliases:
-            self.check_new_key(alias)
+            validate_key(alias)
+            if names.get(alias, paper.key) != paper.key or alias in self._exact_claimed:
+                raise UsageError(f"{alias!r} already names another paper: it cannot be an alias")
         self.save(paper)
         self.claim(paper)
+        self._exact_claimed.update(paper.aliases)
 
     def update(self, key: str, change: Callable[[Paper], None]) -> Paper:
         """Read ``key`` fresh, apply ``change``, write it back. Returns the new paper."""
@@ -1214,9 +1222,8 @@ class Writer:
             # The new key came with a record of its own: it becomes the paper's record, and
             # the old key keeps the one it had.
             if paper.bibtex_type:
-                paper.alias_bibtex[old] = {ALIAS_RECORD_TYPE: paper.bibtex_type, **paper.bibtex}
-            paper.bibtex_type = own[ALIAS_RECORD_TYPE]
-            paper.bibtex = {k: v for k, v in own.items() if k != ALIAS_RECORD_TYPE}
+                paper.alias_bibtex[old] = paper.record_table()
+            paper.set_record(own)
         paper.key = new
         paper.aliases = [a for a in paper.aliases if a != new]
         if fold_key(old) != fold_key(new) and old not in paper.aliases:

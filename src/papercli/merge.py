@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
 from papercli.keys import ascii_fold
-from papercli.models import ALIAS_RECORD_TYPE, Paper, family_name
+from papercli.models import Paper, family_name
 
 # Fields whose empty value is filled from the incoming record.
 _FILLABLE = (
@@ -288,28 +288,21 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
             if "notes" not in changed:
                 changed.append("notes")
     if incoming.bibtex_type:
-        theirs = {ALIAS_RECORD_TYPE: incoming.bibtex_type, **incoming.bibtex}
+        theirs = incoming.record_table()
         if not existing.bibtex_type:
-            existing.bibtex_type = incoming.bibtex_type
-            existing.bibtex = dict(incoming.bibtex)
+            existing.set_record(theirs)
             changed.append("bibtex")
         elif incoming.key == existing.key or incoming.key in existing.alias_bibtex:
-            ours = existing.alias_bibtex.get(incoming.key) or {
-                ALIAS_RECORD_TYPE: existing.bibtex_type,
-                **existing.bibtex,
-            }
+            ours = existing.alias_bibtex.get(incoming.key) or existing.record_table()
             if differing is not None:
                 differing.extend(
                     name
                     for name in dict.fromkeys([*ours, *theirs])
-                    if " ".join(ours.get(name, "").split())
-                    != " ".join(theirs.get(name, "").split())
+                    if _squeezed(ours.get(name, "")) != _squeezed(theirs.get(name, ""))
                 )
-        elif theirs != {ALIAS_RECORD_TYPE: existing.bibtex_type, **existing.bibtex} and (
-            incoming.key in incoming.aliases or incoming.key in existing.aliases
-        ):
-            # A second record of the paper, under its own key: kept whole, so a draft citing
-            # that key gets the entry its .bib had.
+        elif incoming.key in incoming.aliases or incoming.key in existing.aliases:
+            # A second entry of the paper in a .bib, under its own key: kept whole (even when
+            # its fields are the same), so the key's entry is written as the .bib had it.
             existing.alias_bibtex[incoming.key] = theirs
             changed.append("bibtex")
     for alias in incoming.aliases:
@@ -325,6 +318,10 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
         existing.incomplete = still
         changed.append("incomplete")
     return changed
+
+
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _note_text_key(text: str) -> str:

@@ -35,6 +35,7 @@ ENTRY_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 # A field name as BibTeX reads one (``_note``, ``bdsk-url-1``, ``mendeley-tags`` included).
 FIELD_NAME_RE = re.compile(r"^[^\s{}\",=#%\\@()]{1,64}$")
 ALIAS_RECORD_TYPE = "@type"  # the entry type's name inside an [alias_bibtex."KEY"] table
+ALIAS_RECORD_RAW = "@raw"  # its bibtex_raw, the field names joined with commas
 
 # A citation key as BibTeX and biber accept it: any printable characters but white space and
 # the few that break a .bib entry or a \cite in the .aux (``, { } " # % \ ~``), so keys such as
@@ -49,6 +50,7 @@ TAG_RE = re.compile(r"^[^\s,\"'][^,\"']{0,63}$")
 FIELD_ORDER = (
     "type",
     "bibtex_type",
+    "bibtex_raw",
     "title",
     "authors",
     "year",
@@ -142,8 +144,8 @@ def key_of_file_name(name: str) -> str:
 
 
 def fold_key(key: str) -> str:
-    """What two keys share when they differ only in case (they collide in biber and on the
-    case-insensitive file systems of macOS and Windows)."""
+    """What two keys share when they differ only in case (they collide in BibTeX, which
+    matches keys without case, and as file names on macOS and Windows)."""
     return key.casefold()
 
 
@@ -345,12 +347,39 @@ class Paper:
     aliases: list[str] = field(default_factory=list)  # earlier or other keys of this paper
     bibtex_type: str = ""  # the entry type as imported (inproceedings, @set, ...), or ''
     bibtex: dict[str, str] = field(default_factory=dict)  # the record's fields as written
+    # Fields of ``bibtex`` whose value is a BibTeX expression using macros the .bib did not
+    # define (month = jan, journal = IEEE_J_IP): export writes them bare, not braced.
+    bibtex_raw: list[str] = field(default_factory=list)
     # Aliases that came with a record of their own (a second .bib entry of the same paper):
     # alias -> {"@type": entry type, field: value, ...}; export writes it under that alias.
     alias_bibtex: dict[str, dict[str, str]] = field(default_factory=dict)
     provenance: list[dict[str, Any]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def record_for(self, name: str) -> tuple[str, dict[str, str], list[str]]:
+        """The BibTeX record written under ``name`` (the key, or an alias): entry type,
+        fields, and the fields written as BibTeX expressions. The alias's own record when it
+        came with one, else the paper's."""
+        own = self.alias_bibtex.get(name)
+        if own is None:
+            return self.bibtex_type, self.bibtex, self.bibtex_raw
+        raw = [n for n in own.get(ALIAS_RECORD_RAW, "").split(",") if n]
+        fields = {k: v for k, v in own.items() if not k.startswith("@")}
+        return own[ALIAS_RECORD_TYPE], fields, raw
+
+    def record_table(self) -> dict[str, str]:
+        """The paper's own record as an [alias_bibtex] table holds one."""
+        table = {ALIAS_RECORD_TYPE: self.bibtex_type}
+        if self.bibtex_raw:
+            table[ALIAS_RECORD_RAW] = ",".join(self.bibtex_raw)
+        return {**table, **self.bibtex}
+
+    def set_record(self, table: dict[str, str]) -> None:
+        """Make an [alias_bibtex]-shaped ``table`` the paper's own record."""
+        self.bibtex_type = table[ALIAS_RECORD_TYPE]
+        self.bibtex_raw = [n for n in table.get(ALIAS_RECORD_RAW, "").split(",") if n]
+        self.bibtex = {k: v for k, v in table.items() if not k.startswith("@")}
 
     def view(self) -> tuple[Any, ...]:
         """The normalised fields a BibTeX record also carries, as one comparable value."""
@@ -416,7 +445,7 @@ class Paper:
                 f"field 'bibtex_type' is {paper.bibtex_type!r}; use an entry type such as "
                 "'article' or 'inproceedings'"
             )
-        for name in ("authors", "tags", "categories", "incomplete", "aliases"):
+        for name in ("authors", "tags", "categories", "incomplete", "aliases", "bibtex_raw"):
             if name in data:
                 value = data.pop(name)
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -437,6 +466,10 @@ class Paper:
             if problem:
                 raise ValueError(f"alias {alias!r} is not a valid key: {problem}")
         paper.bibtex = _bibtex_table(data.pop("bibtex", {}))
+        paper.bibtex_raw = [name.lower() for name in paper.bibtex_raw]
+        for name in paper.bibtex_raw:
+            if name not in paper.bibtex:
+                raise ValueError(f"'bibtex_raw' names {name!r}, which [bibtex] does not have")
         alias_records = data.pop("alias_bibtex", {})
         if not isinstance(alias_records, dict):
             raise ValueError("'alias_bibtex' must be a table of [alias_bibtex.\"KEY\"] tables")
@@ -445,11 +478,17 @@ class Paper:
                 raise ValueError(f"[alias_bibtex.{alias!r}] names no alias of this paper")
             if not isinstance(raw_record, dict):
                 raise ValueError(f"[alias_bibtex.{alias!r}] must be a table")
-            record = {k: v for k, v in raw_record.items() if k != ALIAS_RECORD_TYPE}
+            record = {k: v for k, v in raw_record.items() if not k.startswith("@")}
             entry_type = raw_record.get(ALIAS_RECORD_TYPE)
             if not isinstance(entry_type, str) or not ENTRY_TYPE_RE.match(entry_type):
                 raise ValueError(f'[alias_bibtex.{alias!r}] needs "@type", an entry type')
-            paper.alias_bibtex[alias] = {ALIAS_RECORD_TYPE: entry_type, **_bibtex_table(record)}
+            raw_names = raw_record.get(ALIAS_RECORD_RAW, "")
+            if not isinstance(raw_names, str):
+                raise ValueError(f'[alias_bibtex.{alias!r}] "@raw" must be a string')
+            table = {ALIAS_RECORD_TYPE: entry_type}
+            if raw_names:
+                table[ALIAS_RECORD_RAW] = raw_names
+            paper.alias_bibtex[alias] = {**table, **_bibtex_table(record)}
         paper.added = _from_datetime(data.pop("added", ""), "added")
         paper.updated = _from_datetime(data.pop("updated", ""), "updated")
         provenance = data.pop("provenance", [])
@@ -493,6 +532,7 @@ class Paper:
             out["provenance"] = [dict(p) for p in self.provenance]
             out["bibtex_type"] = self.bibtex_type or None
             out["bibtex"] = dict(self.bibtex)
+            out["bibtex_raw"] = list(self.bibtex_raw)
             out["alias_bibtex"] = {k: dict(v) for k, v in self.alias_bibtex.items()}
             out["notes"] = [n.to_json() for n in self.notes]
         return out

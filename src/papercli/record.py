@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from papercli.arxiv_ids import ArxivId, find_arxiv_ids, parse_arxiv_id
 from papercli.models import BIB_VIEW_FIELDS, Paper, literal_name
@@ -96,52 +96,71 @@ def _quoted_end(text: str, start: int) -> int:
     return -1
 
 
-def resolve_value(expression: str, strings: dict[str, str]) -> tuple[str, list[str]]:
+class Value(NamedTuple):
+    """A field value read from a .bib: its ``text`` with every macro the file defines put in;
+    ``macros``, the macros it uses that the file does not define (month names, a journal
+    abbreviation from IEEEabrv.bib or the style); and, when there are any, ``expression``: the
+    value as BibTeX would read it with the defined macros put in (``IEEE_J_IP``,
+    ``jan # {~5}``), which export writes so the macros still expand where the draft defines
+    them."""
+
+    text: str
+    macros: list[str]
+    expression: str
+
+
+_WORD = re.compile(r"[^\s#{}\"]+")
+
+
+def resolve_value(raw: str, strings: dict[str, str]) -> Value:
     """A field value as bibtexparser read it (``{…}``, ``"…"``, a number, a macro, or pieces
-    joined with ``#``) -> its text, and the macros it used that ``strings`` (lower-case names)
-    does not define. Month macros (``jan``) stay as their names; export writes them bare. An
-    undefined macro is kept as its name. Text that is none of these is returned as it is."""
-    text = expression.strip()
-    pieces: list[str] = []
+    joined with ``#``), with ``strings`` (lower-case names) the file's macros. Text that is
+    none of these is returned as it is."""
+    source = raw.strip()
+    texts: list[str] = []
+    parts: list[str] = []
     undefined: list[str] = []
     pos = 0
-    while pos < len(text):
-        char = text[pos]
-        if char == "{":
-            end = _braced_end(text, pos)
+    while pos < len(source):
+        char = source[pos]
+        if char in '{"':
+            end = _braced_end(source, pos) if char == "{" else _quoted_end(source, pos)
             if end < 0:
-                return text, []
-            pieces.append(text[pos + 1 : end - 1])
-        elif char == '"':
-            end = _quoted_end(text, pos)
-            if end < 0:
-                return text, []
-            pieces.append(text[pos + 1 : end - 1])
+                return Value(source, [], "")
+            texts.append(source[pos + 1 : end - 1])
+            parts.append(source[pos:end])
         else:
-            match = re.compile(r"[^\s#{}\"]+").match(text, pos)
+            match = _WORD.match(source, pos)
             if match is None:
-                return text, []
+                return Value(source, [], "")
             word = match.group(0)
             end = match.end()
-            lowered = word.lower()
             if word.isdigit():
-                pieces.append(word)
-            elif lowered in strings:
-                pieces.append(strings[lowered])
+                texts.append(word)
+                parts.append(word)
+            elif word.lower() in strings:
+                texts.append(strings[word.lower()])
+                parts.append("{" + strings[word.lower()] + "}")
             else:
-                if lowered not in MONTHS:
-                    undefined.append(word)
-                pieces.append(word)
+                undefined.append(word)
+                texts.append(word)
+                parts.append(word)
         pos = end
-        while pos < len(text) and text[pos].isspace():
+        while pos < len(source) and source[pos].isspace():
             pos += 1
-        if pos < len(text):
-            if text[pos] != "#":
-                return text, []
+        if pos < len(source):
+            if source[pos] != "#":
+                return Value(source, [], "")
             pos += 1
-            while pos < len(text) and text[pos].isspace():
+            while pos < len(source) and source[pos].isspace():
                 pos += 1
-    return "".join(pieces), undefined
+    return Value("".join(texts), undefined, " # ".join(parts) if undefined else "")
+
+
+def expression_text(expression: str) -> str:
+    """The text of a value kept as a BibTeX expression (``IEEE_J_IP``, ``jan # {~5}``), its
+    macros read as their names: what search and display show of it."""
+    return resolve_value(expression, {}).text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +456,11 @@ def carry_changes(paper: Paper, loaded_view: tuple[Any, ...]) -> list[str]:
 
     current = dict(zip(BIB_VIEW_FIELDS, paper.view(), strict=True))
     before = dict(zip(BIB_VIEW_FIELDS, loaded_view, strict=True))
-    record = view_of(paper.bibtex_type or "misc", paper.bibtex, paper.key)
+    as_text = {
+        name: expression_text(value) if name in paper.bibtex_raw else value
+        for name, value in paper.bibtex.items()
+    }
+    record = view_of(paper.bibtex_type or "misc", as_text, paper.key)
     said = dict(zip(BIB_VIEW_FIELDS, record.view(), strict=True))
     fields = paper.bibtex
     changed: list[str] = []
@@ -447,6 +470,8 @@ def carry_changes(paper: Paper, loaded_view: tuple[Any, ...]) -> list[str]:
             fields[name] = value
         else:
             fields.pop(name, None)
+        if name in paper.bibtex_raw:
+            paper.bibtex_raw.remove(name)
         changed.append(name)
 
     for name in BIB_VIEW_FIELDS:

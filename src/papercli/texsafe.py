@@ -9,7 +9,8 @@ Every value papercli exports passes through ``safe_value``:
   included) is broken up. Ordinary markup and math (``\\emph``, ``$O(n^2)$``) stay.
 - Braces are balanced: a closing brace with no opening one is dropped and an opening brace
   never closed is closed at the end, so no value can end its entry early and plant another.
-- Control characters become spaces.
+- Control characters become spaces; C1 characters that are Windows-1252 punctuation read as
+  Latin-1 (U+0092 for a right quote, from a mis-decoded export) become that punctuation.
 
 Written by hand: no library knows which TeX control sequences act outside the typeset page.
 It sees text only, never the document, so it cannot tell a user's own ``\\def`` in a .bib
@@ -75,12 +76,23 @@ def balance(value: str) -> tuple[str, bool]:
     return "".join(out), changed
 
 
+def _control(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if "\x80" <= char <= "\x9f":
+        # Windows-1252 punctuation read as Latin-1 (a mis-decoded export): its meaning.
+        try:
+            return char.encode("latin-1").decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return " "
+
+
 def safe_value(value: str) -> tuple[str, list[str]]:
     """A field value ready for a .bib, and what was changed to make it so (commands disarmed,
     ``unbalanced braces``, ``control characters``); [] when nothing was."""
     problems: list[str] = []
     if _CONTROL.search(value):
-        value = _CONTROL.sub(" ", value)
+        value = _CONTROL.sub(_control, value)
         problems.append("control characters")
     value, disarmed = neutralise(value)
     problems.extend(disarmed)
