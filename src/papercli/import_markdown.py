@@ -904,10 +904,22 @@ def render_block(block: Block, depth: int = 0) -> str:
     return "\n".join(lines)
 
 
+MAX_NESTING = 100
+
+
 def parse_markdown(text: str, document: str, tags: list[str] | None = None) -> Parsed:
     """Every reference in one Markdown document as candidate papers (no keys yet)."""
     builder = _Builder(document, list(tags or []))
     title, roots = split_blocks(repair_text(text))
+    stack = [(block, 1) for block in roots]
+    while stack:  # reading lists nest a few levels; a thousand is not one papercli can read
+        block, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise UsageError(
+                f"{document}: lists nested more than {MAX_NESTING} levels deep: not a reading "
+                "list papercli reads; flatten it"
+            )
+        stack.extend((child, depth + 1) for child in block.children)
     builder.out.title = title
     previous: Block | None = None
     for block in roots:
