@@ -154,9 +154,19 @@ def encode_index(
     for i, kind in enumerate(_KINDS):
         column = [row[i] for row in table]
         if kind == "s":
-            cols.append(_SEP.join(_clean(v) for v in column))
+            joined = _SEP.join(column)
+            # Separators inside a value are rare: clean value by value only when there are.
+            if joined.count(_SEP) != max(len(column) - 1, 0) or _SUB in joined:
+                joined = _SEP.join(_clean(v) for v in column)
+            cols.append(joined)
         elif kind == "t":
-            cols.append(_SEP.join(_SUB.join(_clean(x) for x in v) for v in column))
+            cells = [_SUB.join(v) for v in column]
+            joined = _SEP.join(cells)
+            if joined.count(_SEP) != max(len(column) - 1, 0) or joined.count(_SUB) != sum(
+                max(len(v) - 1, 0) for v in column
+            ):
+                joined = _SEP.join(_SUB.join(_clean(x) for x in v) for v in column)
+            cols.append(joined)
         else:
             cols.append(array("q", column).tobytes())
     payload = {
@@ -242,6 +252,24 @@ class Scan:
             and payload["names"] == _SEP.join(self.names)
             and all(a.tobytes() == b for a, b in zip(self.stat, payload["stat"], strict=True))
         )
+
+
+def _stat_all(names: list[str], fd: int, scan: Scan) -> bool:
+    """Every file's inode, size and change time into ``scan`` (the common case, in one tight
+    loop); False, with ``scan`` untouched, when a file went away meanwhile (the caller's
+    slower loop handles that)."""
+    stat = os.stat
+    try:
+        results = [stat(name, dir_fd=fd) for name in names]
+    except FileNotFoundError:
+        return False
+    inos, sizes, mtimes = scan.stat
+    del inos[:]
+    inos.extend([st.st_ino for st in results])
+    sizes.extend([st.st_size for st in results])
+    # The change time too: cp -p and touch -r put an old mtime back, never ctime.
+    mtimes.extend([max(st.st_mtime_ns, st.st_ctime_ns) for st in results])
+    return True
 
 
 def _recent_check(stamp: Path, dir_mtime: int, seconds: float) -> bool:
@@ -885,8 +913,9 @@ class Library:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
         gone: list[int] = []
         try:
+            done = not known and _stat_all(names, fd, scan)
             stat = os.stat
-            for i, name in enumerate(names):
+            for i, name in enumerate([] if done else names):
                 old = known.get(name)
                 if old is not None and old[0] == inos[i]:
                     sizes.append(old[1])

@@ -126,6 +126,7 @@ def key_file_name(key: str) -> str:
 
 
 _PERCENT = re.compile(r"(?:%[0-9A-F]{2})+")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}\Z")
 
 
 def key_of_file_name(name: str) -> str:
@@ -134,6 +135,8 @@ def key_of_file_name(name: str) -> str:
     if not name.endswith(".toml"):
         return ""
     stem = name[:-5]
+    if _PLAIN_NAME.match(stem):
+        return stem  # the common case: nothing encoded, nothing to check further
     try:
         key = _PERCENT.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode(), stem)
     except UnicodeDecodeError:
