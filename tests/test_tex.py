@@ -122,11 +122,12 @@ def test_macros_that_wrap_cite_commands(tmp_path: Path) -> None:
         "\\newcommand{\\unused}{\\cite{neverused}}\n"
         "\\newcommand{\\noncite}[1]{\\textbf{#1}}\n"
         "\\DeclareCiteCommand{\\mystyle}{x}{y}{z}\n"
+        "\\defcitealias{aliased2020}{Paper~I} \\citetalias{usedalias}\n"
         "Text \\mycite{a2020,b2021} \\twocite{c}{d} \\optcite{e} \\optcite[p.~2]{f}\n"
         "\\defcite{g} \\bert{} \\xcite[p.~1]{h} \\noncite{notakey}\n"
     )
     assert cited_keys([draft]).keys == [
-        "a2020", "b2021", "c", "d", "e", "f", "g", "devlin2019bert", "h"
+        "usedalias", "a2020", "b2021", "c", "d", "e", "f", "g", "devlin2019bert", "h"
     ]  # fmt: skip
 
 

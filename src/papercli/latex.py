@@ -28,7 +28,8 @@ from papercli.errors import UsageError
 # Commands whose name contains "cite" but whose argument is not a key.
 _NOT_CITES = frozenset(
     {"citestyle", "citeindextrue", "citeindexfalse", "citenumfont", "bibpunct", "citeform",
-     "citesetup", "citereset", "citetrackerfalse", "citetrackertrue", "citepunct"}
+     "citesetup", "citereset", "citetrackerfalse", "citetrackertrue", "citepunct",
+     "defcitealias", "citeindextype"}
 )  # fmt: skip
 _DEFINERS = re.compile(r"^(?:Declare|declare|new|renew|provide|Provide|Renew|New)")
 _COMMAND = re.compile(r"\\([A-Za-z@]+)(\*?)")
