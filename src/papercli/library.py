@@ -694,6 +694,27 @@ class Library:
         finally:
             os.close(fd)
 
+    def names(self) -> dict[str, str]:
+        """Every key and alias -> its paper's key, for checking a new key: the keys from the
+        directory listing (exact), the aliases from the index when it is already loaded, else
+        from the cache as last written (papercli updates it on every reading command), without
+        the stat of every file a full ``index()`` costs."""
+        if self._index is not None:
+            return self._index.key_names()
+        keys = self.keys()
+        names = dict(zip(keys, keys, strict=True))
+        cache = self._load_cache()
+        if cache is not None:
+            cached = Index(None, {}, [], cache["cols"], cache["n_rows"])
+            present = set(keys)
+            for key, aliases in zip(cached.keys(), cached.column(ALIASES), strict=True):
+                if key in present:
+                    for alias in aliases:
+                        names.setdefault(alias, key)
+        else:
+            names = self.index().key_names()
+        return names
+
     # -- REF resolution ---------------------------------------------------------------------
 
     def lookup(self, name: str) -> tuple[str, str, str] | None:
@@ -1149,7 +1170,7 @@ class Writer:
 
     def _names_by_fold(self) -> dict[str, str]:
         if self._folded is None:
-            names = self.library.index().key_names()
+            names = self.library.names()
             self._folded = {fold_key(name): key for name, key in names.items()}
         return self._folded
 
@@ -1203,7 +1224,7 @@ class Writer:
         an alias another paper has spelled the same (an alias may differ from another paper's
         key in case only: exact spelling finds each)."""
         self.check_new_key(paper.key)
-        names = self.library.index().key_names()
+        names = self.library.names() if paper.aliases else {}
         for alias in paper.aliases:
             validate_key(alias)
             if names.get(alias, paper.key) != paper.key or alias in self._exact_claimed:
