@@ -259,11 +259,13 @@ def test_cited_paths_that_are_not_drafts(filled: Path, cli: Runner, tmp_path: Pa
     assert r.stderr == f"papercli: error: --cited {long}.tex: File name too long\n"
     r = cli("export", "bibtex", "--cited", str(tmp_path))
     assert (r.exit_code, r.stderr) == (
-        2, f"papercli: error: --cited {tmp_path} is a directory: name a .tex or .aux file\n"
+        2, f"papercli: error: --cited {tmp_path} is a directory: name a .tex, .aux or .md file\n"
     )  # fmt: skip
     r = cli("export", "bibtex", "--cited", "/dev/null")
     assert (r.exit_code, r.stderr) == (
-        2, "papercli: error: --cited /dev/null is not a regular file: name a .tex or .aux file\n"
+        2,
+        "papercli: error: --cited /dev/null is not a regular file: name a .tex, .aux or .md "
+        "file\n",
     )  # fmt: skip
     draft = tmp_path / "draft.tex"
     draft.write_text(f"\\input{{{long}}}\n\\cite{{hu2021lora}}\n")

@@ -65,7 +65,10 @@ def test_comments_keep_escaped_percent() -> None:
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("missing.tex", "no such file"), ("notes.txt", "give a .tex draft or the .aux file")],
+    [
+        ("missing.tex", "no such file"),
+        ("notes.txt", "give a LaTeX draft"),
+    ],
 )
 def test_bad_cited_file(tmp_path: Path, name: str, message: str) -> None:
     if name.endswith(".txt"):
@@ -77,12 +80,14 @@ def test_bad_cited_file(tmp_path: Path, name: str, message: str) -> None:
 def test_cited_directory_and_device_say_what_they_are(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         cited_keys([tmp_path])
-    assert str(caught.value) == f"--cited {tmp_path} is a directory: name a .tex or .aux file"
+    assert str(caught.value) == f"--cited {tmp_path} is a directory: name a .tex, .aux or .md file"
     fifo = tmp_path / "pipe.tex"
     os.mkfifo(fifo)
     with pytest.raises(UsageError) as caught:
         cited_keys([fifo])
-    assert str(caught.value) == f"--cited {fifo} is not a regular file: name a .tex or .aux file"
+    assert (
+        str(caught.value) == f"--cited {fifo} is not a regular file: name a .tex, .aux or .md file"
+    )
 
 
 def test_overlong_names_are_a_usage_error_or_an_unreadable_input(tmp_path: Path) -> None:
@@ -146,3 +151,32 @@ def test_import_package_and_limits(tmp_path: Path) -> None:
         (tmp_path / f"c{i}.tex").write_text(f"\\cite{{k{i}}}\\input{{c{i + 1}}}\n")
     with pytest.raises(UsageError, match="nest more than 64 deep"):
         cited_keys([tmp_path / "c0.tex"])
+
+
+def test_pandoc_markdown_citations(tmp_path: Path) -> None:
+    draft = tmp_path / "paper.md"
+    draft.write_text(
+        "---\ntitle: A paper with @notacite in its title\nnocite: |\n  @fromyaml, @also\n---\n"
+        "As @smith2020 shows [see @doe99, p. 33; -@roe2001] and [@Gusfield:97].\n"
+        "Write to jane@example.org or see https://example.org/@user and [a link](http://x.org/@y).\n"
+        "Braced {@10.1000/odd key} and @{DBLP:conf/x/Y20}. Ends a sentence @last2019.\n"
+        "Inline `@incode` and escaped \\@notme.\n\n"
+        "```python\nprint('@fenced')\n```\n\n    @indented code\n\nFinal [@smith2020].\n"
+    )
+    assert cited_keys([draft]).keys == [
+        "fromyaml", "also", "smith2020", "doe99", "roe2001", "Gusfield:97",
+        "10.1000/odd key", "DBLP:conf/x/Y20", "last2019",
+    ]  # fmt: skip
+    (tmp_path / "all.qmd").write_text("---\nnocite: |\n  @*\n---\nText.\n")
+    assert cited_keys([tmp_path / "all.qmd"]).keys == ["*"]
+
+
+def test_biber_control_file(tmp_path: Path) -> None:
+    bcf = tmp_path / "d.bcf"
+    bcf.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<bcf:controlfile xmlns:bcf="https://x">\n'
+        '<bcf:section number="0">\n<bcf:citekey order="1" intorder="1">a&amp;b</bcf:citekey>\n'
+        '<bcf:citekey order="2" intorder="1">Gusfield:97</bcf:citekey>\n'
+        "</bcf:section></bcf:controlfile>\n"
+    )
+    assert cited_keys([bcf]).keys == ["a&b", "Gusfield:97"]

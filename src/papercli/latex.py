@@ -400,16 +400,17 @@ def _check_draft(path: Path) -> None:
     except OSError as exc:
         raise UsageError(f"--cited {path}: {exc.strerror}") from None
     if stat.S_ISDIR(mode):
-        raise UsageError(f"--cited {path} is a directory: name a .tex or .aux file")
+        raise UsageError(f"--cited {path} is a directory: name a .tex, .aux or .md file")
     if not stat.S_ISREG(mode):
-        raise UsageError(f"--cited {path} is not a regular file: name a .tex or .aux file")
+        raise UsageError(f"--cited {path} is not a regular file: name a .tex, .aux or .md file")
 
 
 def cited_keys(paths: list[Path]) -> Citations:
-    """The keys cited by the given ``.tex`` or ``.aux`` files, in first-citation order.
+    """The keys cited by the given drafts (``.tex``, ``.aux``, biber's ``.bcf``, Markdown), in
+    first-citation order.
 
-    Raises ``UsageError`` when a named file is missing, is not a regular file, or is neither
-    ``.tex`` nor ``.aux``. A file pulled in by ``\\input`` that cannot be read is listed in
+    Raises ``UsageError`` when a named file is missing, is not a regular file, or is none of
+    these. A file pulled in by ``\\input`` that cannot be read is listed in
     ``unreadable``.
     """
     result = Citations()
@@ -423,6 +424,35 @@ def cited_keys(paths: list[Path]) -> Citations:
             scanner = _Scanner(path.parent, result)
             scanner.seen = seen
             scanner.scan_file(path, 0)
+        elif suffix == ".bcf":
+            _scan_bcf(path, result)
+        elif suffix in MARKDOWN_SUFFIXES:
+            from papercli.pandoc import cited_in_markdown
+
+            text = _read_source(path)
+            if text is None:
+                raise UsageError(f"--cited {path}: cannot read it")
+            for key in cited_in_markdown(text):
+                result.add(key)
         else:
-            raise UsageError(f"--cited {path}: give a .tex draft or the .aux file LaTeX wrote")
+            raise UsageError(
+                f"--cited {path}: give a LaTeX draft (.tex), the .aux or .bcf file LaTeX or "
+                "biber wrote, or a Markdown draft (.md, .markdown, .qmd, .Rmd)"
+            )
     return result
+
+
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".qmd", ".rmd")
+_BCF_KEY = re.compile(r"<bcf:citekey\b[^>]*>([^<]*)</bcf:citekey>")
+
+
+def _scan_bcf(path: Path, result: Citations) -> None:
+    """biber's control file: every ``<bcf:citekey>`` (``*`` for ``\\nocite{*}``). Read with a
+    pattern, not an XML parser, so a hostile file cannot expand entities."""
+    from xml.sax.saxutils import unescape
+
+    text = _read_source(path)
+    if text is None:
+        raise UsageError(f"--cited {path}: cannot read it")
+    for match in _BCF_KEY.finditer(text):
+        result.add(unescape(match.group(1), {"&quot;": '"', "&apos;": "'"}))
