@@ -484,9 +484,65 @@ def import_bibtex_cmd(
     fail_if_nothing_found(report.empty, bool(report.added or report.merged))
 
 
+def check_cmd(
+    drafts: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The draft: .tex (follows \\input), .aux, biber's .bcf, or Markdown (.md, "
+            ".qmd, .Rmd).",
+            show_default=False,
+        ),
+    ],
+    unused: Annotated[
+        Path | None,
+        typer.Option(
+            "--unused", help="Also list the entries of this .bib the draft does not cite."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
+) -> None:
+    """Check a draft's citations against the library: keys missing (with the papers they
+    probably meant), cited papers that are incomplete, two cited keys for one paper. Exits 0
+    when nothing is missing or incomplete, 1 otherwise (for latexmk, make and CI).
+
+    Example: papercli check paper.tex --unused refs.bib
+    """
+    from papercli.check import check_draft
+
+    library = open_library()
+    report_problems_once(library)
+    report = check_draft(library, drafts, unused)
+    for path in report.unreadable:
+        warn(f"cannot read {path} (pulled in by \\input or \\include): skipped")
+    if as_json:
+        from papercli.cli_common import print_json
+
+        print_json(report.to_json(with_unused=unused is not None))
+    else:
+        from papercli.cli_common import echo
+
+        for key, suggestions in report.missing:
+            meant = f"did you mean {', '.join(suggestions)}?" if suggestions else "no similar paper"
+            echo(f"missing     {key}: {meant}")
+        for key, lacks in report.incomplete:
+            echo(f"incomplete  {key}: {', '.join(lacks)}")
+        for first, second in report.duplicates:
+            echo(f"same paper  {first} and {second}")
+        for key in report.unused:
+            echo(f"unused      {key} (in {unused})")
+        echo(
+            f"{len(report.cited)} cited, {len(report.missing)} missing, "
+            f"{len(report.incomplete)} incomplete, {len(report.duplicates)} cited twice"
+            + (f", {len(report.unused)} unused" if unused is not None else "")
+        )
+    if not report.ok:
+        raise typer.Exit(EXIT_NOT_FOUND)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``export`` group to the app, and ``bibtex`` to the ``import`` group."""
     from papercli.cli_import import import_app
 
     app.add_typer(export_app, name="export")
+    app.command("check")(handle_errors(check_cmd))
     import_app.command("bibtex")(handle_errors(import_bibtex_cmd))

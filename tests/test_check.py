@@ -1,0 +1,81 @@
+"""papercli check: a draft's citations against the library, in text and as exact JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import Runner
+
+BIB = r"""
+@article{hoffmann2022training, author={Hoffmann, Jordan and Borgeaud, Sebastian},
+  title={Training Compute-Optimal Large Language Models}, journal={arXiv}, year=2022,
+  eprint={2203.15556}, archivePrefix={arXiv}}
+@inproceedings{Vaswani2017, author={Vaswani, Ashish}, title={Attention Is All You Need},
+  booktitle={NeurIPS}, year=2017, doi={10.5555/3295222.3295349}}
+@article{noyear, author={Doe, Jane}, title={A Paper Without a Year}, journal={J}}
+@misc{hu2021lora, author={Hu, Edward J.}, title={LoRA: Low-Rank Adaptation of Large Language
+  Models}, year=2021, eprint={2106.09685}, archivePrefix={arXiv}}
+"""
+
+
+def test_check_reports_missing_incomplete_and_duplicates(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB + "@misc{uncited2020, title={Never Cited}, year=2020}\n")
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    # A second record of LoRA under the key Google Scholar would give it: an alias.
+    other = tmp_path / "scholar.bib"
+    other.write_text(
+        "@article{hu2022lora, author={Hu, Edward J.}, title={LoRA: Low-Rank "
+        "Adaptation of Large Language Models}, year=2021, journal={ICLR}}\n"
+    )
+    assert cli("import", "bibtex", str(other)).exit_code == 0
+    (tmp_path / "intro.tex").write_text(
+        "\\citet{hofmann2022training} and \\cite{vaswani2017} % \\cite{commented}\n"
+    )
+    draft = tmp_path / "paper.tex"
+    draft.write_text(
+        "\\newcommand{\\mycite}[1]{\\citep{#1}}\n\\input{intro}\n"
+        "\\mycite{noyear} \\cite{2203.15556} \\cite{hu2021lora,hu2022lora}\n"
+        "\\begin{verbatim}\\cite{inverbatim}\\end{verbatim}\n"
+    )
+    result = cli("check", str(draft), "--json", "--unused", str(bib))
+    assert result.exit_code == 1, result
+    assert json.loads(result.stdout) == {
+        "cited": ["hofmann2022training", "vaswani2017", "noyear", "2203.15556", "hu2021lora",
+                  "hu2022lora"],
+        "missing": [
+            {"key": "hofmann2022training", "suggestions": ["hoffmann2022training"]},
+            {"key": "vaswani2017", "suggestions": ["Vaswani2017"]},
+            {"key": "2203.15556", "suggestions": ["hoffmann2022training"]},
+        ],
+        "incomplete": ["noyear"],
+        "duplicates": [["hu2021lora", "hu2022lora"]],
+        "unused": ["hoffmann2022training", "Vaswani2017", "uncited2020"],
+    }  # fmt: skip
+    result = cli("check", str(draft))
+    assert result.stdout.splitlines() == [
+        "missing     hofmann2022training: did you mean hoffmann2022training?",
+        "missing     vaswani2017: did you mean Vaswani2017?",
+        "missing     2203.15556: did you mean hoffmann2022training?",
+        "incomplete  noyear: no year",
+        "same paper  hu2021lora and hu2022lora",
+        "6 cited, 3 missing, 1 incomplete, 1 cited twice",
+    ]
+
+
+def test_a_clean_markdown_draft_exits_0(cli: Runner, library: Path, tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB)
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    draft = tmp_path / "paper.md"
+    draft.write_text("As @hoffmann2022training show [see @Vaswani2017, p. 3]. Mail a@b.org.\n")
+    result = cli("check", str(draft))
+    assert (result.exit_code, result.stdout) == (
+        0, "2 cited, 0 missing, 0 incomplete, 0 cited twice\n"
+    )  # fmt: skip
+    # export --cited reads the same draft the same way.
+    out = cli("export", "bibtex", "--cited", str(draft)).stdout
+    assert out.startswith("@article{hoffmann2022training,") and "@inproceedings{Vaswani2017," in out
