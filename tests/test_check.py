@@ -79,3 +79,85 @@ def test_a_clean_markdown_draft_exits_0(cli: Runner, library: Path, tmp_path: Pa
     # export --cited reads the same draft the same way.
     out = cli("export", "bibtex", "--cited", str(draft)).stdout
     assert out.startswith("@article{hoffmann2022training,") and "@inproceedings{Vaswani2017," in out
+
+
+def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB)
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    draft = tmp_path / "paper.tex"
+    draft.write_text("\\cite{hu2021lora}\n")
+    out = tmp_path / "out.bib"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papercli", "export", "bibtex", "--cited", str(draft), "-o",
+         str(out), "--watch"],
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )  # fmt: skip
+
+    def wait_for(check: object, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if check():  # type: ignore[operator]
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("refs.bib did not follow")
+
+    try:
+        wait_for(lambda: "@misc{hu2021lora," in out.read_text())
+        written = out.stat().st_mtime_ns
+        draft.write_text("\\cite{hu2021lora} \\citet{noyear}\n")  # the draft changes
+        wait_for(lambda: "@article{noyear," in out.read_text())
+        assert cli("tag", "noyear", "unrelated").exit_code == 0  # same bytes: not rewritten
+        written = out.stat().st_mtime_ns
+        paper = library / "papers" / "noyear.toml"
+        paper.write_text(paper.read_text().replace("A Paper Without a Year", "A Renamed Paper"))
+        wait_for(lambda: "A Renamed Paper" in out.read_text())  # the library changes
+        assert out.stat().st_mtime_ns != written
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode in (0, 130)
+    assert "Traceback" not in err
+    assert err.splitlines()[:3] == [
+        f"papercli: updated {out} (1 entry)",
+        f"papercli: updated {out} (2 entries)",
+        f"papercli: updated {out} (2 entries)",
+    ]
+
+
+def test_csl_json_for_a_markdown_draft(cli: Runner, library: Path, tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@inproceedings{lewis2020, author={Lewis, Patrick and {{Mathpix, Inc.}}}, title={Retrieval"
+        " on {L1} Data}, booktitle={Advances in Neural Information Processing Systems}, "
+        "volume={33}, pages={9459--9474}, year={2020}, month=dec, doi={10.5555/1}}\n"
+        "@misc{hu2021lora, author={Hu, Edward J.}, title={{LoRA}: Low-Rank Adaptation}, "
+        "year=2021, eprint={2106.09685}, archivePrefix={arXiv}}\n"
+    )
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    draft = tmp_path / "paper.md"
+    draft.write_text("See @hu2021lora and [@lewis2020, p. 3].\n")
+    result = cli("export", "csl-json", "--cited", str(draft))
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == [
+        {"id": "hu2021lora", "type": "document", "title": "LoRA: Low-Rank Adaptation",
+         "author": [{"family": "Hu", "given": "Edward J."}], "issued": {"date-parts": [[2021]]},
+         "URL": "https://arxiv.org/abs/2106.09685", "number": "arXiv:2106.09685",
+         "publisher": "arXiv"},
+        {"id": "lewis2020", "type": "paper-conference", "title": "Retrieval on L1 Data",
+         "author": [{"family": "Lewis", "given": "Patrick"}, {"literal": "Mathpix, Inc."}],
+         "issued": {"date-parts": [[2020, 12]]},
+         "container-title": "Advances in Neural Information Processing Systems",
+         "volume": "33", "page": "9459–9474", "DOI": "10.5555/1"},
+    ]  # fmt: skip

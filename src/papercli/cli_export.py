@@ -7,7 +7,9 @@ writes the result to stdout or, atomically, to ``-o FILE``, and prints reports.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -15,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
-from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, UsageError
+from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
 from papercli.visible import json_visible, visible
@@ -291,13 +293,47 @@ def export_bibtex(
         bool,
         typer.Option("--allow-missing", help="Cited keys not in the library are only a warning."),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="With -o: keep FILE in step with the draft (and the files it includes) and the "
+            "library, rewriting it only when its bytes change; Ctrl-C ends.",
+        ),
+    ] = False,
 ) -> None:
     """BibTeX for the selected papers (the whole library by default), sorted by key, or in
     citation order with --cited.
 
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
-    papercli export bibtex --tag peft --biblatex
+    papercli export bibtex --tag peft --biblatex;
+    papercli export bibtex --cited draft.tex -o refs.bib --watch
     """
+    if watch:
+        if output is None or str(output) == "-":
+            raise UsageError("--watch needs -o FILE: the .bib to keep in step")
+        _watch_bibtex(
+            output,
+            lambda: _bibtex_text(
+                query, tag, status, kind, key, cited, biblatex, allow_missing
+            ),  # fmt: skip
+            cited or [],
+        )
+        return
+    _export_bibtex_once(query, tag, status, kind, key, cited, output, biblatex, allow_missing)
+
+
+def _export_bibtex_once(
+    query: str | None,
+    tag: list[str] | None,
+    status: str | None,
+    kind: str | None,
+    key: list[str] | None,
+    cited: list[Path] | None,
+    output: Path | None,
+    biblatex: bool,
+    allow_missing: bool,
+) -> None:
     from papercli.bibtex import format_bibliography, replaced_characters, unsafe_entries
 
     library = open_library()
@@ -331,6 +367,69 @@ def export_bibtex(
     if output is not None and str(output) != "-":
         count = len(items)
         warn(f"wrote {count} {'entry' if count == 1 else 'entries'} to {output}")
+
+
+def _bibtex_text(
+    query: str | None,
+    tag: list[str] | None,
+    status: str | None,
+    kind: str | None,
+    key: list[str] | None,
+    cited: list[Path] | None,
+    biblatex: bool,
+    allow_missing: bool,
+) -> tuple[str, int]:
+    """The .bib text of the selection and its entry count (``--watch``); raises
+    ``PapercliError`` for what the one-shot export reports as an error."""
+    from papercli.bibtex import format_bibliography
+
+    library = open_library()
+    selection = select_papers(library, query, tag, status, kind, key, cited)
+    if selection.missing and not allow_missing:
+        raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
+    items = _load_named(library, selection) if selection.keys else []
+    return format_bibliography(items, biblatex), len(items)
+
+
+def _watch_bibtex(output: Path, build: Callable[[], tuple[str, int]], drafts: list[Path]) -> None:
+    """Write ``output`` now and whenever a draft file (or a directory holding one: editors
+    replace files by renaming) or the library changes, when the bytes differ; one stderr line
+    per update. watchfiles waits for the changes (inotify), so nothing is polled here."""
+    import watchfiles
+
+    from papercli.cli_common import state
+    from papercli.config import library_path
+
+    library_dir = library_path(state.library_option)[0]
+    target = Path(os.path.realpath(output))
+
+    def refresh() -> None:
+        try:
+            text, count = build()
+        except PapercliError as exc:
+            warn(f"not updated: {exc}")
+            return
+        data = text.encode("utf-8")
+        try:
+            if target.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        _write_output(text, output)
+        warn(f"updated {output} ({count} {'entry' if count == 1 else 'entries'})")
+
+    refresh()
+    watched = {Path(os.path.realpath(d)).parent for d in drafts} | {library_dir / "papers"}
+    watched = {p for p in watched if p.is_dir()}
+
+    def relevant(_change: object, path: str) -> bool:
+        name = os.path.basename(path)
+        return Path(path) != target and not name.startswith(".") and not name.endswith("~")
+
+    for _changes in watchfiles.watch(
+        *watched, watch_filter=relevant, debounce=300, rust_timeout=0, yield_on_timeout=False
+    ):
+        refresh()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,6 +469,54 @@ def export_markdown(
     skip = [normalize_tag(t) for t in tag or []]
     text = reading_list(_load(library, selection), group_by, title, skip_tags=skip)
     _write_output(visible(text), output)
+
+
+# ---------------------------------------------------------------------------------------------
+# export csl-json
+
+
+@export_app.command("csl-json")
+@handle_errors
+def export_csl_json(
+    query: QueryArg = None,
+    tag: TagOpt = None,
+    status: StatusOpt = None,
+    kind: TypeOpt = None,
+    key: KeyOpt = None,
+    cited: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cited",
+            "-c",
+            help="Exactly the papers a draft cites (.tex, .aux, .bcf or Markdown; repeatable).",
+        ),
+    ] = None,
+    output: OutOpt = None,
+) -> None:
+    """CSL-JSON for pandoc --citeproc and Zotero-compatible tools (types, authors, dates,
+    container, volume, pages, DOI, URL, abstract).
+
+    Example: papercli export csl-json --cited paper.md -o refs.json
+    """
+    import json
+
+    from papercli.csl import csl_item
+
+    library = open_library()
+    report_problems_once(library)
+    selection = select_papers(library, query, tag, status, kind, key, cited)
+    if selection.missing:
+        raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
+    if not selection.keys:
+        _nothing_to_export()
+    papers = {p.key: p for p in library.papers(list(dict.fromkeys(selection.keys)))}
+    items = [
+        csl_item(papers[k], n)
+        for k, n in zip(selection.keys, selection.names, strict=True)
+        if k in papers
+    ]
+    text = json.dumps(items, ensure_ascii=False, indent=2)
+    _write_output(json_visible(text) + "\n", output)
 
 
 # ---------------------------------------------------------------------------------------------
