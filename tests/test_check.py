@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import Runner
 
 BIB = r"""
@@ -161,3 +163,23 @@ def test_csl_json_for_a_markdown_draft(cli: Runner, library: Path, tmp_path: Pat
          "container-title": "Advances in Neural Information Processing Systems",
          "volume": "33", "page": "9459–9474", "DOI": "10.5555/1"},
     ]  # fmt: skip
+
+
+def test_check_add_fetches_cited_arxiv_ids(
+    cli: Runner, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arxiv_server import ArxivServer
+
+    with ArxivServer() as server:
+        monkeypatch.setenv("PAPERCLI_ARXIV_API", server.url)
+        monkeypatch.setenv("PAPERCLI_ARXIV_DELAY", "0")
+        draft = tmp_path / "paper.tex"
+        draft.write_text("\\cite{arXiv:2106.09685} and \\cite{10.1000/xyz}\n")
+        result = cli("check", str(draft), "--add", "--json")
+    assert result.exit_code == 1, result  # the DOI is still missing
+    report = json.loads(result.stdout)
+    assert report["missing"] == [{"key": "10.1000/xyz", "suggestions": []}]
+    assert "arXiv:2106.09685 is now an alias of hu2021lora" in result.stderr
+    assert "10.1000/xyz: fetching DOIs is not supported yet" in result.stderr
+    shown = json.loads(cli("show", "arXiv:2106.09685", "--json").stdout)
+    assert shown["key"] == "hu2021lora" and shown["aliases"] == ["arXiv:2106.09685"]

@@ -168,13 +168,14 @@ def select_papers(
     )
 
 
-def _write_output(text: str, output: Path | None) -> None:
+def _write_output(text: str, output: Path | None) -> bool:
     """Write to stdout, or to ``output``: atomically for a regular file (through a symlink, to
-    the file it points to, keeping the link), straight into a FIFO or device."""
+    the file it points to, keeping the link), straight into a FIFO or device. A regular file
+    whose content would not change is left untouched; returns whether anything was written."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
-        return
+        return True
     import os
     import stat
 
@@ -194,9 +195,15 @@ def _write_output(text: str, output: Path | None) -> None:
             # A FIFO or device cannot be replaced by a renamed temporary file.
             with output.open("wb") as handle:
                 handle.write(data)
-            return
+            return True
         target = Path(os.path.realpath(output)) if output.is_symlink() else output
+        try:
+            if mode is not None and target.read_bytes() == data:
+                return False  # unchanged: its mtime stays, so make and latexmk rebuild nothing
+        except OSError:
+            pass
         atomic_write(target, data)
+        return True
     except FileNotFoundError as exc:
         missing = Path(exc.filename).parent if exc.filename else output.parent
         raise UsageError(f"-o {output}: the directory {missing} does not exist") from None
@@ -351,7 +358,7 @@ def _export_bibtex_once(
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
     items = _load_named(library, selection)
-    _write_output(format_bibliography(items, biblatex), output)
+    written = _write_output(format_bibliography(items, biblatex), output)
     for name, problems in unsafe_entries().items():
         warn(
             f"{name}: made safe for LaTeX ({', '.join(problems)}): check the entry's text "
@@ -366,7 +373,8 @@ def _export_bibtex_once(
         )
     if output is not None and str(output) != "-":
         count = len(items)
-        warn(f"wrote {count} {'entry' if count == 1 else 'entries'} to {output}")
+        entries = f"{count} {'entry' if count == 1 else 'entries'}"
+        warn(f"wrote {entries} to {output}" if written else f"{output} is up to date ({entries})")
 
 
 def _bibtex_text(
@@ -647,6 +655,14 @@ def check_cmd(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
+    add: Annotated[
+        bool,
+        typer.Option(
+            "--add",
+            help="Fetch missing keys that are arXiv ids from arXiv and add them, the cited form "
+            "kept as an alias.",
+        ),
+    ] = False,
 ) -> None:
     """Check a draft's citations against the library: keys missing (with the papers they
     probably meant), cited papers that are incomplete, two cited keys for one paper. Exits 0
@@ -659,6 +675,10 @@ def check_cmd(
     library = open_library()
     report_problems_once(library)
     report = check_draft(library, drafts, unused)
+    if add and report.missing:
+        if _add_cited_ids(library, [key for key, _ in report.missing]):
+            library = open_library()
+            report = check_draft(library, drafts, unused)
     for path in report.unreadable:
         warn(f"cannot read {path} (pulled in by \\input or \\include): skipped")
     if as_json:
@@ -684,6 +704,41 @@ def check_cmd(
         )
     if not report.ok:
         raise typer.Exit(EXIT_NOT_FOUND)
+
+
+def _add_cited_ids(library: Library, names: list[str]) -> bool:
+    """Add the papers of cited keys that are arXiv ids (their table goes to stderr, so --json
+    stays JSON), each cited form an alias of its paper; True when any was added."""
+    import contextlib
+    import re
+
+    from papercli.arxiv_ids import parse_arxiv_id
+    from papercli.cli_arxiv import add_from_arxiv
+
+    ids = {name: found.base for name in names if (found := parse_arxiv_id(name)) is not None}
+    for name in names:
+        if name not in ids and re.match(r"(?i)^(?:doi:)?10\.\d{4,9}/", name):
+            warn(f"{name}: fetching DOIs is not supported yet: add it with 'papercli add'")
+    if not ids:
+        return False
+    with contextlib.redirect_stdout(sys.stderr):
+        add_from_arxiv(sorted(set(ids.values())), tags=[], note=None, status="unread",
+                       update=False)  # fmt: skip
+    fresh = Library.open(library.root)
+    by_id: dict[str, str] = {}
+    for key, row in fresh.index().rows.items():
+        by_id.setdefault(row[7], key)
+    with fresh.writing() as writer:
+        for name, base in ids.items():
+            owner = by_id.get(base)
+            if owner is None or name == owner:
+                continue
+            paper = writer.read(owner)
+            if name not in paper.aliases and writer.owner_of(name) in (None, owner):
+                paper.aliases.append(name)
+                writer.save(paper)
+                warn(f"{name} is now an alias of {owner}")
+    return True
 
 
 def register(app: typer.Typer) -> None:
