@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -165,21 +166,69 @@ def test_csl_json_for_a_markdown_draft(cli: Runner, library: Path, tmp_path: Pat
     ]  # fmt: skip
 
 
-def test_check_add_fetches_cited_arxiv_ids(
+def test_check_add_fetches_cited_arxiv_ids_and_dois(
     cli: Runner, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from doi_server import DoiServer
+
     from arxiv_server import ArxivServer
 
-    with ArxivServer() as server:
+    with ArxivServer() as server, DoiServer() as resolver:
         monkeypatch.setenv("PAPERCLI_ARXIV_API", server.url)
         monkeypatch.setenv("PAPERCLI_ARXIV_DELAY", "0")
+        monkeypatch.setenv("PAPERCLI_DOI_API", resolver.url)
         draft = tmp_path / "paper.tex"
-        draft.write_text("\\cite{arXiv:2106.09685} and \\cite{10.1000/xyz}\n")
+        draft.write_text(
+            "\\cite{arXiv:2106.09685} and \\cite{10.1038/nature14539} \\cite{10.1000/nosuch}\n"
+        )
         result = cli("check", str(draft), "--add", "--json")
-    assert result.exit_code == 1, result  # the DOI is still missing
-    report = json.loads(result.stdout)
-    assert report["missing"] == [{"key": "10.1000/xyz", "suggestions": []}]
-    assert "arXiv:2106.09685 is now an alias of hu2021lora" in result.stderr
-    assert "10.1000/xyz: fetching DOIs is not supported yet" in result.stderr
+        assert result.exit_code == 1, result  # the unknown DOI is still missing
+        report = json.loads(result.stdout)
+        assert report["missing"] == [{"key": "10.1000/nosuch", "suggestions": []}]
+        assert "arXiv:2106.09685 is now an alias of hu2021lora" in result.stderr
+        assert "added lecun2015deep from DOI 10.1038/nature14539" in result.stderr
+        assert "10.1000/nosuch: not added: no such DOI: 10.1000/nosuch" in result.stderr
     shown = json.loads(cli("show", "arXiv:2106.09685", "--json").stdout)
     assert shown["key"] == "hu2021lora" and shown["aliases"] == ["arXiv:2106.09685"]
+    draft.write_text("\\cite{10.1038/nature14539}\n")
+    out = cli("export", "bibtex", "--cited", str(draft)).stdout
+    assert out == (
+        "@article{10.1038/nature14539,\n"
+        "  author = {LeCun, Yann and Bengio, Yoshua and Hinton, Geoffrey},\n"
+        "  title = {Deep learning},\n"
+        "  journal = {Nature},\n"
+        "  year = {2015},\n"
+        "  month = may,\n"
+        "  volume = {521},\n"
+        "  number = {7553},\n"
+        "  publisher = {Springer Science and Business Media LLC},\n"
+        "  pages = {436--444},\n"
+        "  issn = {0028-0836},\n"
+        "  doi = {10.1038/nature14539},\n"
+        "  url = {https://doi.org/10.1038/nature14539},\n"
+        "}\n"
+    )
+
+
+def test_doi_forms_and_a_failing_resolver(
+    cli: Runner, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from doi_server import DoiServer
+    from papercli.doi_source import parse_doi
+
+    doi = "10.1038/nature14539"
+    forms = (doi, f"doi:{doi}", f"https://doi.org/{doi}", f"https://dx.doi.org/{doi}")
+    for text in forms:
+        assert parse_doi(text) == "10.1038/nature14539"
+    assert parse_doi("10.10/x") is None and parse_doi("nature14539") is None
+    with DoiServer() as resolver:
+        monkeypatch.setenv("PAPERCLI_DOI_API", resolver.url)
+        monkeypatch.setenv("PAPERCLI_ARXIV_RETRIES", "1")
+        resolver.script = [("status", 503), ("status", 503)]
+        draft = tmp_path / "paper.md"
+        draft.write_text("See @{10.1038/nature14539}.\n")
+        result = cli("check", str(draft), "--add")
+        assert result.exit_code == 1
+        assert "the DOI resolver answered HTTP 503 (tried 2 times)" in result.stderr
+        assert len(resolver.requests) == 2
+        assert os.listdir(library / "papers") == []

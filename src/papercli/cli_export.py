@@ -659,7 +659,7 @@ def check_cmd(
         bool,
         typer.Option(
             "--add",
-            help="Fetch missing keys that are arXiv ids from arXiv and add them, the cited form "
+            help="Fetch missing keys that are arXiv ids or DOIs and add them, the cited form "
             "kept as an alias.",
         ),
     ] = False,
@@ -710,17 +710,16 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
     """Add the papers of cited keys that are arXiv ids (their table goes to stderr, so --json
     stays JSON), each cited form an alias of its paper; True when any was added."""
     import contextlib
-    import re
 
     from papercli.arxiv_ids import parse_arxiv_id
     from papercli.cli_arxiv import add_from_arxiv
+    from papercli.doi_source import parse_doi
 
     ids = {name: found.base for name in names if (found := parse_arxiv_id(name)) is not None}
-    for name in names:
-        if name not in ids and re.match(r"(?i)^(?:doi:)?10\.\d{4,9}/", name):
-            warn(f"{name}: fetching DOIs is not supported yet: add it with 'papercli add'")
+    dois = {name: doi for name in names if name not in ids and (doi := parse_doi(name))}
+    added = _add_cited_dois(library, dois) if dois else False
     if not ids:
-        return False
+        return added
     with contextlib.redirect_stdout(sys.stderr):
         add_from_arxiv(sorted(set(ids.values())), tags=[], note=None, status="unread",
                        update=False)  # fmt: skip
@@ -738,6 +737,47 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
                 paper.aliases.append(name)
                 writer.save(paper)
                 warn(f"{name} is now an alias of {owner}")
+    return True
+
+
+def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
+    """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
+    cited form an alias; a paper the library has already gets the alias only."""
+    from papercli.config import load_settings
+    from papercli.doi_source import fetch_csl, paper_from_csl
+    from papercli.keys import make_key
+    from papercli.merge import DuplicateFinder, norm_doi
+
+    settings = load_settings()
+    fetched = {}
+    for name, doi in dois.items():
+        try:
+            fetched[name] = paper_from_csl(fetch_csl(doi, settings), doi)
+        except PapercliError as exc:
+            warn(f"{name}: not added: {exc}")
+    if not fetched:
+        return False
+    with library.writing() as writer:
+        finder = DuplicateFinder.from_rows(library.index().rows.values())
+        by_doi = {norm_doi(row[8]): key for key, row in library.index().rows.items() if row[8]}
+        for name, paper in fetched.items():
+            same = by_doi.get(norm_doi(paper.doi)) or finder.find(paper)
+            if same is not None:
+                existing = writer.read(same)
+                if name not in existing.aliases and writer.owner_of(name) in (None, same):
+                    existing.aliases.append(name)
+                    writer.save(existing)
+                warn(f"{name} is already in the library as {same}; now an alias of it")
+                continue
+            paper.key = make_key(
+                paper.authors, paper.year, paper.title,
+                lambda k: writer.owner_of(k) is not None or writer.exists(k),
+            )  # fmt: skip
+            if writer.owner_of(name) is None and name != paper.key:
+                paper.aliases = [name]
+            writer.create(paper)
+            finder.add(paper)
+            warn(f"added {paper.key} from DOI {paper.doi}; {name} is an alias of it")
     return True
 
 
