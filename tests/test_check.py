@@ -98,6 +98,9 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
     assert cli("import", "bibtex", str(bib)).exit_code == 0
     draft = tmp_path / "paper.tex"
     draft.write_text("\\cite{hu2021lora}\n")
+    (tmp_path / "chapters").mkdir()
+    chapter = tmp_path / "chapters" / "intro.tex"
+    chapter.write_text("No citation yet.\n")
     out = tmp_path / "out.bib"
     proc = subprocess.Popen(
         [sys.executable, "-m", "papercli", "export", "bibtex", "--cited", str(draft), "-o",
@@ -119,7 +122,9 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
     try:
         wait_for(lambda: "@misc{hu2021lora," in out.read_text())
         written = out.stat().st_mtime_ns
-        draft.write_text("\\cite{hu2021lora} \\citet{noyear}\n")  # the draft changes
+        draft.write_text("\\cite{hu2021lora} \\input{chapters/intro}\n")  # the draft changes
+        time.sleep(1)
+        chapter.write_text("As \\citet{noyear} says.\n")  # a file it includes changes
         wait_for(lambda: "@article{noyear," in out.read_text())
         assert cli("tag", "noyear", "unrelated").exit_code == 0  # same bytes: not rewritten
         written = out.stat().st_mtime_ns

@@ -426,18 +426,32 @@ def _watch_bibtex(output: Path, build: Callable[[], tuple[str, int]], drafts: li
         _write_output(text, output)
         warn(f"updated {output} ({count} {'entry' if count == 1 else 'entries'})")
 
-    refresh()
-    watched = {Path(os.path.realpath(d)).parent for d in drafts} | {library_dir / "papers"}
-    watched = {p for p in watched if p.is_dir()}
+    def folders() -> set[Path]:
+        """The folders of the draft and of every file it includes, and the library's."""
+        from papercli.latex import cited_keys
+
+        try:
+            files = cited_keys(drafts).files if drafts else []
+        except PapercliError:
+            files = [str(d) for d in drafts]
+        found = {Path(os.path.realpath(f)).parent for f in files} | {library_dir / "papers"}
+        return {p for p in found if p.is_dir()}
 
     def relevant(_change: object, path: str) -> bool:
         name = os.path.basename(path)
         return Path(path) != target and not name.startswith(".") and not name.endswith("~")
 
-    for _changes in watchfiles.watch(
-        *watched, watch_filter=relevant, debounce=300, rust_timeout=0, yield_on_timeout=False
-    ):
-        refresh()
+    refresh()
+    watched = folders()
+    while True:
+        for _changes in watchfiles.watch(
+            *watched, watch_filter=relevant, debounce=300, rust_timeout=0, yield_on_timeout=False
+        ):
+            refresh()
+            now = folders()
+            if now != watched:  # the draft includes a file in another folder now
+                watched = now
+                break
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ class Citations:
 
     keys: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # every file read (--watch follows them)
 
     def add(self, key: str) -> None:
         key = key.strip()
@@ -417,6 +418,7 @@ def cited_keys(paths: list[Path]) -> Citations:
     seen: set[Path] = set()
     for path in paths:
         _check_draft(path)
+        result.files.append(str(path))
         suffix = path.suffix.lower()
         if suffix == ".aux":
             _scan_aux(path, result, seen)
@@ -424,6 +426,7 @@ def cited_keys(paths: list[Path]) -> Citations:
             scanner = _Scanner(path.parent, result)
             scanner.seen = seen
             scanner.scan_file(path, 0)
+            result.files.extend(str(p) for p in seen if str(p) not in result.files)
         elif suffix == ".bcf":
             _scan_bcf(path, result)
         elif suffix in MARKDOWN_SUFFIXES:
