@@ -237,3 +237,32 @@ def test_doi_forms_and_a_failing_resolver(
         assert "the DOI resolver answered HTTP 503 (tried 2 times)" in result.stderr
         assert len(resolver.requests) == 2
         assert os.listdir(library / "papers") == []
+
+
+def test_add_by_doi_and_duplicates_refused_at_the_door(
+    cli: Runner, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from doi_server import DoiServer
+
+    with DoiServer() as resolver:
+        monkeypatch.setenv("PAPERCLI_DOI_API", resolver.url)
+        result = cli("add", "https://doi.org/10.1038/nature14539", "--tag", "dl")
+        assert result.exit_code == 0, result
+        paper = json.loads(cli("show", "lecun2015deep", "--json").stdout)
+        assert (paper["doi"], paper["venue"], paper["year"], paper["tags"]) == (
+            "10.1038/nature14539", "Nature", 2015, ["dl"]
+        )  # fmt: skip
+        assert paper["bibtex_type"] == "article" and paper["bibtex"]["pages"] == "436--444"
+        result = cli("add", "doi:10.1038/nature14539")
+        assert result.exit_code == 1
+        assert "10.1038/nature14539 is already in the library as lecun2015deep" in result.stderr
+        result = cli("add", "10.1000/nosuch")
+        assert (result.exit_code, result.stderr) == (
+            1, "papercli: error: no such DOI: 10.1000/nosuch\n"
+        )  # fmt: skip
+        assert cli("add", "doi:10.1038/nature14539", "--duplicate").exit_code == 0
+    assert sorted(os.listdir(library / "papers")) == ["lecun2015deep.toml", "lecun2015deepa.toml"]
+    # A hand-typed paper the library has is refused too, naming it.
+    result = cli("add", "--title", "Deep learning", "--author", "Yann LeCun", "--year", "2015")
+    assert result.exit_code == 1
+    assert "the library has this paper already as lecun2015deep" in result.stderr

@@ -123,7 +123,8 @@ def test_concurrent_writers_lose_no_paper_and_no_note(cli: Runner, library: Path
             [f"{sys.executable} -m papercli note {key} 'w{w} note {i}'" for i in range(per_worker)]
             + [
                 f"{sys.executable} -m papercli add --title 'Paper by worker {w}' --year 2022",
-                f"{sys.executable} -m papercli add --title 'Same Title Everywhere' --year 2022",
+                f"{sys.executable} -m papercli add --title 'Same Title Everywhere' --year 2022 "
+                "--duplicate",
             ]
         )
         procs.append(

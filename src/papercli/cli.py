@@ -31,6 +31,7 @@ from papercli.errors import (
     LibraryError,
     MalformedFileError,
     NotFoundError,
+    PapercliError,
     UsageError,
 )
 from papercli.library import Index, Library, dump_paper, parse_paper_bytes
@@ -151,7 +152,9 @@ def add(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
-            help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...).", show_default=False
+            help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...) and DOIs "
+            "(10.1038/nature14539, doi:..., https://doi.org/...).",
+            show_default=False,
         ),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title, for an entry typed by hand.")] = None,
@@ -187,6 +190,10 @@ def add(
     update: Annotated[
         bool, typer.Option("--update", help="arXiv: refresh papers already in the library.")
     ] = False,
+    duplicate: Annotated[
+        bool,
+        typer.Option("--duplicate", help="Add it even when the library has the same paper."),
+    ] = False,
 ) -> None:
     """Add papers from arXiv by identifier, or one paper typed by hand with --title.
 
@@ -198,10 +205,16 @@ def add(
     validate_status(status)
     if ids:
         if title is not None:
-            raise UsageError("give arXiv ids or --title, not both")
-        from papercli.cli_arxiv import add_from_arxiv
+            raise UsageError("give arXiv ids or DOIs, or --title, not both")
+        from papercli.cli_arxiv import add_from_arxiv, add_from_doi
+        from papercli.doi_source import parse_doi
 
-        add_from_arxiv(ids, tags=tags, note=note, status=status, update=update)
+        dois = [d for d in (parse_doi(i) for i in ids) if d]
+        arxiv_ids = [i for i in ids if parse_doi(i) is None]
+        if dois:
+            add_from_doi(dois, tags=tags, note=note, status=status, duplicate=duplicate)
+        if arxiv_ids:
+            add_from_arxiv(arxiv_ids, tags=tags, note=note, status=status, update=update)
         return
     if title is None or not title.strip():
         raise UsageError("give one or more arXiv ids, or --title for an entry typed by hand")
@@ -233,6 +246,16 @@ def add(
         validate_key(key)
     library = open_library()
     with library.writing() as writer:
+        if not duplicate:
+            from papercli.merge import DuplicateFinder
+
+            same = DuplicateFinder.from_rows(library.index().rows.values()).find(paper)
+            if same is not None:
+                raise PapercliError(
+                    f"the library has this paper already as {same}: see 'papercli show {same}'; "
+                    "--duplicate adds it anyway",
+                    EXIT_NOT_FOUND,
+                )
         paper.key = key or make_key(
             paper.authors,
             paper.year,

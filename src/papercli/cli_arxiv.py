@@ -18,7 +18,7 @@ import typer
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
 from papercli.cli_common import echo, handle_errors, open_library, warn
-from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, UsageError
+from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary, summarize
 from papercli.models import Note, Paper, timestamp
 
@@ -177,6 +177,47 @@ def add_from_arxiv(
     _report_failures(fetched.failures, "not added", lambda label: 1)
     if fetched.exit_code:
         raise typer.Exit(fetched.exit_code)
+
+
+def add_from_doi(
+    dois: list[str], *, tags: list[str], note: str | None, status: str, duplicate: bool
+) -> None:
+    """Fetch ``dois`` by DOI content negotiation and add them (called by ``papercli add``).
+    Every DOI is fetched before anything is written; a paper the library has is refused
+    (exit 1, naming it) unless ``duplicate``."""
+    from papercli.config import load_settings
+    from papercli.doi_source import fetch_csl, paper_from_csl
+    from papercli.keys import make_key
+    from papercli.merge import DuplicateFinder
+
+    settings = load_settings()
+    papers = [paper_from_csl(fetch_csl(doi, settings), doi) for doi in dict.fromkeys(dois)]
+    library = open_library()
+    stamp = timestamp()
+    with library.writing() as writer:
+        finder = DuplicateFinder.from_rows(library.index().rows.values())
+        for paper in papers:
+            same = finder.find(paper)
+            if same is not None and not duplicate:
+                raise PapercliError(
+                    f"{paper.doi} is already in the library as {same}: see 'papercli show "
+                    f"{same}'; --duplicate adds it anyway",
+                    EXIT_NOT_FOUND,
+                )
+            finder.add(paper)
+        for paper in papers:
+            paper.key = make_key(
+                paper.authors, paper.year, paper.title,
+                lambda k: writer.owner_of(k) is not None or writer.exists(k),
+            )  # fmt: skip
+            paper.tags = list(tags)
+            paper.status = status
+            if note:
+                paper.notes.append(Note(text=note, created=stamp))
+            writer.create(paper)
+    from papercli.render import paper_table
+
+    paper_table([Summary._make(summarize(p)) for p in papers], title="Added from DOIs")
 
 
 @handle_errors
