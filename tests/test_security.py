@@ -477,3 +477,71 @@ def test_17_a_read_only_paper_file_is_not_rewritten_and_a_bom_is_fine(
     path.write_bytes(b"\xef\xbb\xbf" + before)
     assert "Locked" in cli("list").stdout
     assert cli("tag", key, "x").exit_code == 0
+
+
+# A second probe's findings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "gone"),
+    [
+        ("title = {Line\\\\write18{touch x}}", "\\write"),
+        ("note = {\\UseName{input}{/etc/hostname}}", "\\UseName"),
+        ("note = {\\ExplSyntaxOn\\sys_shell_now:n{touch~x}\\ExplSyntaxOff}", "\\ExplSyntaxOn"),
+        ("note = jan # {\\in} # {put{/etc/hostname}}", "input{"),
+    ],
+)
+def test_1_disarming_never_builds_a_primitive_and_sees_joined_pieces(
+    cli: Runner, library: Path, tmp_path: Path, fields: str, gone: str
+) -> None:
+    bib = tmp_path / "h.bib"
+    bib.write_text(f"@misc{{h, title={{T}}, {fields}}}\n".replace("title={T}, title", "title"))
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    result = cli("export", "bibtex")
+    assert result.exit_code == 0, result
+    assert gone not in result.stdout.replace("{put{", "")  # the joined text holds no command
+    for primitive in ("\\write", "\\input", "\\UseName", "\\ExplSyntaxOn"):
+        assert primitive not in result.stdout
+    assert "papercli: h: made safe for LaTeX" in result.stderr
+
+
+def test_odd_entries_are_said_or_kept_never_break_the_library(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    long_key = "文" * 100
+    bib = tmp_path / "odd.bib"
+    bib.write_text(
+        "@my-type{t1, title={One}}\n"
+        "@article{z2, title={Year Zero}, date={0000-01}}\n"
+        f"@misc{{{long_key}, title={{A Long Key}}, year=2020}}\n"
+        f"@misc{{k2, title={{x}}, {ESC}[2J=3}}\n",
+        encoding="utf-8",
+    )
+    result = cli("import", "bibtex", str(bib))
+    assert result.exit_code == 0, result
+    assert "@my-type{t1: not read" in result.stdout
+    assert "too long for a file name" in result.stdout
+    listed = cli("list")
+    assert listed.stderr == "" and "Year Zero" in listed.stdout and "A Long Key" in listed.stdout
+    out = cli("export", "bibtex").stdout
+    assert ESC not in out
+
+
+def test_scanners_stay_linear_on_hostile_drafts(tmp_path: Path) -> None:
+    script = (
+        "import sys, pathlib\n"
+        "from papercli.latex import cited_keys\n"
+        "from papercli.pandoc import cited_in_markdown\n"
+        "d = pathlib.Path(sys.argv[1])\n"
+        "for i, body in enumerate(['\\\\cite{' * 40000, '\\\\cite[' * 40000]):\n"
+        "    p = d / f'{i}.tex'\n"
+        "    p.write_text(body)\n"
+        "    cited_keys([p])\n"
+        "for text in ['`' * 60000, '](' * 100000, '~' * 60000]:\n"
+        "    cited_in_markdown(text)\n"
+        "print('done')\n"
+    )
+    # Quadratic scanning took minutes on these; linear scanning takes well under a second.
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.stdout == "done\n", result.stderr

@@ -306,9 +306,9 @@ _unsafe: dict[str, list[str]] = {}
 
 def _field_line(key: str, name: str, value: str, expression: bool = False) -> str:
     """``name = {value},``; ``name = value,`` for a BibTeX expression (macros, ``#``)."""
-    from papercli.texsafe import safe_value
+    from papercli.texsafe import safe_expression, safe_value
 
-    value, problems = safe_value(value)
+    value, problems = safe_expression(value) if expression else safe_value(value)
     if problems:
         seen = _unsafe.setdefault(key, [])
         seen.extend(p for p in problems if p not in seen)

@@ -16,6 +16,7 @@ cannot be read is reported as ``file:line: reason`` and the rest is imported.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +155,7 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
                 out.skipped.append(Skipped(where, f"malformed entry: {_first_line(block.error)}"))
             elif isinstance(block, Entry):
                 entries.append(_entry(block, strings, out, where, said))
+    _report_unread_entries(text, source, {e.key for e in entries}, out)
     by_key = {entry.key.lower(): entry.text for entry in entries}
     for entry in entries:
         key = entry.key
@@ -177,6 +179,24 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
             out.remarks.append(Skipped(entry.where, why))
         out.papers.append((entry.where, paper))
     return out
+
+
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([^\s{(@]+)[ \t]*[{(][ \t]*([^,\s{}]*)", re.M)
+
+
+def _report_unread_entries(text: str, source: str, read: set[str], out: Parsed) -> None:
+    """Name the entries bibtexparser passed over as comments (a type such as ``@my-type`` or
+    ``@foo:bar``, which BibTeX itself reads), so none is lost without a word."""
+    said = {s.where for s in out.skipped}
+    for match in _ENTRY_START.finditer(text):
+        kind, key = match.group(1), match.group(2)
+        if kind.lower() in ("string", "preamble", "comment") or key in read:
+            continue
+        where = f"{source}:{text.count(chr(10), 0, match.start()) + 1}"
+        if where in said:
+            continue
+        why = f"@{kind}{{{key}: not read (papercli reads entry types of letters, digits and _)"
+        out.skipped.append(Skipped(where, why + "; rename the type to import it"))
 
 
 def _entry(

@@ -107,23 +107,38 @@ def _strip_iffalse(text: str) -> str:
     return "".join(out)
 
 
+class _Pairs:
+    """Where each ``{`` (or ``[``, ``(``) of one text closes, found in one pass per kind (the
+    last text asked about is kept): a draft with thousands of unclosed ``\\cite{`` or
+    ``\\cite[`` must not be rescanned from each."""
+
+    text: str | None = None
+    closing: dict[str, dict[int, int]] = {}
+
+    @classmethod
+    def close_of(cls, text: str, pos: int, open_char: str, close_char: str) -> int | None:
+        if cls.text is not text:
+            cls.text, cls.closing = text, {}
+        if open_char not in cls.closing:
+            closing: dict[int, int] = {}
+            stack: list[int] = []
+            pattern = "(?<!\\\\)[" + re.escape(open_char + close_char) + "]"
+            for match in re.finditer(pattern, text):
+                if match.group(0) == open_char:
+                    stack.append(match.start())
+                elif stack:
+                    closing[stack.pop()] = match.start()
+            cls.closing[open_char] = closing
+        return cls.closing[open_char].get(pos)
+
+
 def _group(text: str, pos: int, open_char: str, close_char: str) -> tuple[str, int] | None:
     """The balanced group starting at ``text[pos]`` (which must be ``open_char``) and the
     position after it, or None."""
     if pos >= len(text) or text[pos] != open_char:
         return None
-    depth = 0
-    for i in range(pos, len(text)):
-        ch = text[i]
-        if ch == "\\":
-            continue
-        if ch == open_char and (i == pos or text[i - 1] != "\\"):
-            depth += 1
-        elif ch == close_char and text[i - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return text[pos + 1 : i], i + 1
-    return None
+    end = _Pairs.close_of(text, pos, open_char, close_char)
+    return (text[pos + 1 : end], end + 1) if end is not None else None
 
 
 def _skip_space(text: str, pos: int) -> int:

@@ -33,7 +33,7 @@ STATUSES = ("unread", "reading", "read")
 BIB_VIEW_FIELDS = ("title", "authors", "year", "date", "venue", "doi", "url", "arxiv_id")
 ENTRY_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 # A field name as BibTeX reads one (``_note``, ``bdsk-url-1``, ``mendeley-tags`` included).
-FIELD_NAME_RE = re.compile(r"^[^\s{}\",=#%\\@()]{1,64}$")
+FIELD_NAME_RE = re.compile(r"^[^\s{}\",=#%\\@()\x00-\x1f\x7f-\x9f]{1,64}$")
 ALIAS_RECORD_TYPE = "@type"  # the entry type's name inside an [alias_bibtex."KEY"] table
 ALIAS_RECORD_RAW = "@raw"  # its bibtex_raw, the field names joined with commas
 
@@ -92,6 +92,8 @@ def key_problem(key: object) -> str:
             return "a key cannot contain spaces or control characters"
         if char in KEY_FORBIDDEN:
             return f'a key cannot contain {char!r} (nor any of , {{ }} " # % \\ ~)'
+    if len(key_file_name(key).encode("utf-8")) > 250:
+        return "a key this long (in non-ASCII or punctuation) is too long for a file name"
     return ""
 
 

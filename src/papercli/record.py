@@ -303,11 +303,11 @@ def date_of(fields: dict[str, str]) -> tuple[int | None, str]:
     ``year`` and ``month``; the date is '' when only the year is known."""
     date = fields.get("date", "").strip()
     found = re.match(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date)
-    if found:
+    if found and int(found.group(1)) > 0:
         return int(found.group(1)), found.group(0)
     year_match = re.search(r"\d{4}", fields.get("year", ""))
     year = int(year_match.group(0)) if year_match else None
-    if year is None:
+    if not year:  # none, or year 0000: not one papercli can store
         return None, ""
     month_text = latex_to_text(fields.get("month", "")).strip().lower().rstrip(".")
     month = MONTHS.get(month_text[:3]) if month_text[:3] in MONTHS else None

@@ -33,8 +33,13 @@ _ACTING = (
     "expandafter", "afterassignment", "aftergroup", "usepackage", "RequirePackage",
     "documentclass", "shipout", "pdfobj", "pdfliteral", "pdfstartlink", "pdfannot",
     "lccode", "uccode", "mathcode", "sfcode", "delcode", "uppercase", "lowercase",
+    "UseName", "ExplSyntaxOn", "ExplSyntaxOff", "makeatletter", "ProvidesExplPackage",
+    "pdffiledump", "pdfmdfivesum", "pdffilemoddate", "pdffilesize", "filedump", "mdfivesum",
+    "filemoddate", "filesize", "input@path", "AtBeginDocument", "AtEndDocument",
 )  # fmt: skip
-_ACTING_RE = re.compile(r"\\(" + "|".join(_ACTING) + r")(?![A-Za-z])")
+# Every backslash before the name goes: removing only the last of "\\write" would leave
+# "\write", the very primitive.
+_ACTING_RE = re.compile(r"\\+(" + "|".join(_ACTING) + r")(?![A-Za-z])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -85,6 +90,17 @@ def _control(match: re.Match[str]) -> str:
         except UnicodeDecodeError:
             pass
     return " "
+
+
+def safe_expression(expression: str) -> tuple[str, list[str]]:
+    """A BibTeX expression (``jan # {~5}``) checked as BibTeX will join it: when its pieces
+    joined would hold an acting command (``{\\in} # {put}``), the joined text, disarmed and
+    braced, replaces it."""
+    joined = re.sub(r'\s*#\s*|[{}"]', "", expression)
+    if neutralise(joined)[1] or "^^" in joined:
+        text, problems = safe_value(joined)
+        return "{" + text + "}", problems
+    return safe_value(expression)
 
 
 def safe_value(value: str) -> tuple[str, list[str]]:
