@@ -41,6 +41,15 @@ TypeOpt = Annotated[str | None, typer.Option("--type", help="Only papers of this
 KeyOpt = Annotated[
     list[str] | None, typer.Option("--key", "-k", help="This paper (a key or REF; repeatable).")
 ]
+CitedOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--cited",
+        "-c",
+        help="Exactly the papers a draft cites: .tex (follows \\input), .aux, biber's .bcf or "
+        "Markdown (repeatable).",
+    ),
+]
 OutOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")
 ]
@@ -283,15 +292,7 @@ def export_bibtex(
     status: StatusOpt = None,
     kind: TypeOpt = None,
     key: KeyOpt = None,
-    cited: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--cited",
-            "-c",
-            help="Exactly the papers a LaTeX draft cites: a .tex (follows \\input) or .aux file "
-            "(repeatable).",
-        ),
-    ] = None,
+    cited: CitedOpt = None,
     output: OutOpt = None,
     biblatex: Annotated[
         bool, typer.Option("--biblatex", help="biblatex/biber flavour: UTF-8, @online, eprinttype.")
@@ -505,14 +506,7 @@ def export_csl_json(
     status: StatusOpt = None,
     kind: TypeOpt = None,
     key: KeyOpt = None,
-    cited: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--cited",
-            "-c",
-            help="Exactly the papers a draft cites (.tex, .aux, .bcf or Markdown; repeatable).",
-        ),
-    ] = None,
+    cited: CitedOpt = None,
     output: OutOpt = None,
 ) -> None:
     """CSL-JSON for pandoc --citeproc and Zotero-compatible tools (types, authors, dates,
