@@ -552,3 +552,24 @@ def test_windows_1252_punctuation_read_as_latin_1_is_repaired_on_export(
     result = cli("export", "bibtex")
     assert bib_entries(result.stdout)["q"][1]["title"] == "The \u2018place\u2019 \u2014 here"
     assert "made safe for LaTeX (control characters)" in result.stderr
+
+
+def test_preambles_travel_with_their_entries_and_cannot_act(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    bib = tmp_path / "p.bib"
+    bib.write_text(
+        '@preamble{"\\providecommand{\\noopsort}[1]{}"}\n'
+        '@preamble{"\\immediate\\write18{touch x}"}\n'
+        "@book{knuth, author={Knuth, Donald}, title={{\\noopsort{a}}The Art}, year=1968}\n"
+    )
+    result = cli("import", "bibtex", str(bib))
+    assert result.exit_code == 0 and "preamble" not in result.stdout
+    result = cli("export", "bibtex", "-k", "knuth")
+    assert result.stdout.startswith(
+        '@preamble{"\\providecommand{\\noopsort}[1]{}"}\n'
+        '@preamble{"immediatewrite18{touch x}"}\n\n@book{knuth,'
+    )
+    assert "papercli: @preamble: made safe for LaTeX (\\immediate, \\write)" in result.stderr
+    assert cli("import", "bibtex", str(bib), "--json").exit_code == 0  # again: nothing new
+    assert json.loads(cli("import", "bibtex", str(bib), "--json").stdout)["merged"] == []

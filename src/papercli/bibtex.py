@@ -352,13 +352,24 @@ def format_entry(paper: Paper, biblatex: bool = False, key: str | None = None) -
 def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: bool = False) -> str:
     """Every paper's entry, in the order given (a paper, or a (paper, key to write it under)
     pair), separated by blank lines."""
+    from papercli.texsafe import safe_preamble
+
     _replaced.clear()
     _unsafe.clear()
     out = []
+    preambles: list[str] = []
     for item in papers:
         paper, key = item if isinstance(item, tuple) else (item, item.key)
+        preambles.extend(p for p in paper.bibtex_preamble if p not in preambles)
         out.append(format_entry(paper, biblatex, key))
-    return "\n".join(out)
+    head = []
+    for preamble in preambles:  # the macros the entries' own .bib defined, first
+        text, problems = safe_preamble(preamble)
+        if problems:
+            seen = _unsafe.setdefault("@preamble", [])
+            seen.extend(p for p in problems if p not in seen)
+        head.append(f"@preamble{{{text}}}\n")
+    return "".join(head) + ("\n" if head else "") + "\n".join(out)
 
 
 def replaced_characters() -> list[str]:

@@ -118,6 +118,7 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
     strings: dict[str, str] = dict(macros or {})
     entries: list[_Entry] = []
     said: set[str] = set()  # undefined macros already noted
+    preambles: list[str] = []  # @preamble values as written, kept with every entry
     with quiet():
         try:
             parsed = parse_string(text, parse_stack=[])
@@ -129,8 +130,8 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
             if isinstance(block, String):
                 strings[str(block.key).lower()] = resolve_value(str(block.value), strings).text
             elif isinstance(block, Preamble):
-                why = "@preamble not kept: papercli keeps entries; copy it into your draft"
-                out.remarks.append(Skipped(where, why + "'s preamble if its entries need it"))
+                if str(block.value).strip() not in preambles:
+                    preambles.append(str(block.value).strip())
             elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(
                 block.ignore_error_block, String
             ):
@@ -174,6 +175,7 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
         paper.bibtex_type = entry.entry_type.lower()
         paper.bibtex = entry.record
         paper.bibtex_raw = entry.raw
+        paper.bibtex_preamble = list(preambles)
         if "title" in paper.incomplete:
             why = f"entry {key!r} has no title: shown as {paper.title!r}, marked incomplete"
             out.remarks.append(Skipped(entry.where, why))

@@ -305,6 +305,11 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
             # its fields are the same), so the key's entry is written as the .bib had it.
             existing.alias_bibtex[incoming.key] = theirs
             changed.append("bibtex")
+    for preamble in incoming.bibtex_preamble:
+        if preamble not in existing.bibtex_preamble:
+            existing.bibtex_preamble.append(preamble)
+            if "bibtex_preamble" not in changed:
+                changed.append("bibtex_preamble")
     for alias in incoming.aliases:
         if alias != existing.key and alias not in existing.aliases:
             existing.aliases.append(alias)

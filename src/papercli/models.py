@@ -51,6 +51,7 @@ FIELD_ORDER = (
     "type",
     "bibtex_type",
     "bibtex_raw",
+    "bibtex_preamble",
     "title",
     "authors",
     "year",
@@ -355,6 +356,9 @@ class Paper:
     # Fields of ``bibtex`` whose value is a BibTeX expression using macros the .bib did not
     # define (month = jan, journal = IEEE_J_IP): export writes them bare, not braced.
     bibtex_raw: list[str] = field(default_factory=list)
+    # The @preamble values of the .bib the record came from, as written (macros its entries
+    # use, such as \noopsort): export writes them before the entries.
+    bibtex_preamble: list[str] = field(default_factory=list)
     # Aliases that came with a record of their own (a second .bib entry of the same paper):
     # alias -> {"@type": entry type, field: value, ...}; export writes it under that alias.
     alias_bibtex: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -450,7 +454,8 @@ class Paper:
                 f"field 'bibtex_type' is {paper.bibtex_type!r}; use an entry type such as "
                 "'article' or 'inproceedings'"
             )
-        for name in ("authors", "tags", "categories", "incomplete", "aliases", "bibtex_raw"):
+        for name in ("authors", "tags", "categories", "incomplete", "aliases", "bibtex_raw",
+                     "bibtex_preamble"):  # fmt: skip
             if name in data:
                 value = data.pop(name)
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

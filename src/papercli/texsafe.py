@@ -103,6 +103,35 @@ def safe_expression(expression: str) -> tuple[str, list[str]]:
     return safe_value(expression)
 
 
+# What a @preamble may not do: it exists to define macros (\providecommand{\noopsort}), so
+# only the commands that write, read or run things, or change how TeX reads, are disarmed.
+_PREAMBLE_ACTING = re.compile(
+    r"\\+(write|immediate|openout|closeout|openin|closein|read|readline|input|include|"
+    r"InputIfFileExists|IfFileExists|verbatiminput|lstinputlisting|inputminted|catcode|"
+    r"directlua|latelua|luaexec|luadirect|ShellEscape|scantokens|special|shipout|"
+    r"UseName|ExplSyntaxOn|makeatletter|pdffiledump|pdfmdfivesum|filedump|csname)(?![A-Za-z])"
+)
+
+
+def safe_preamble(expression: str) -> tuple[str, list[str]]:
+    """A @preamble expression ready for a .bib: definitions kept, acting commands disarmed,
+    ``^^`` broken up, braces balanced, control characters removed."""
+    found: list[str] = []
+
+    def disarm(match: re.Match[str]) -> str:
+        found.append("\\" + match.group(1))
+        return match.group(1)
+
+    expression = _PREAMBLE_ACTING.sub(disarm, _CONTROL.sub(" ", expression))
+    if "^^" in expression:
+        found.append("^^")
+        expression = expression.replace("^^", "^{}^")
+    expression, changed = balance(expression)
+    if changed:
+        found.append("unbalanced braces")
+    return expression, found
+
+
 def safe_value(value: str) -> tuple[str, list[str]]:
     """A field value ready for a .bib, and what was changed to make it so (commands disarmed,
     ``unbalanced braces``, ``control characters``); [] when nothing was."""
