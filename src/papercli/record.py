@@ -423,11 +423,6 @@ def view_of(entry_type: str, fields: dict[str, str], key: str = "") -> Paper:
     return paper
 
 
-def view_fields(paper: Paper) -> dict[str, Any]:
-    """The normalised fields ``view_of`` derives, as (name -> value) of ``paper``."""
-    return {name: getattr(paper, name) for name in BIB_VIEW_FIELDS}
-
-
 # ---------------------------------------------------------------------------------------------
 # Carrying papercli's changes into the record
 
