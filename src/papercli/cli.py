@@ -17,6 +17,12 @@ import typer
 
 from papercli import __version__
 from papercli.cli_common import (
+    RefArg,
+    complete_paper_tags,
+    complete_ref,
+    complete_status,
+    complete_tags,
+    complete_type,
     confirm,
     echo,
     handle_errors,
@@ -54,13 +60,14 @@ app = typer.Typer(
     "Examples: papercli search chinchilla; papercli add 2106.09685 --tag peft; "
     "papercli export bibtex --cited draft.tex -o refs.bib",
     no_args_is_help=True,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
 
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
-RefArg = Annotated[str, typer.Argument(help="A key, an arXiv id, or a unique key prefix.")]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", help="A tag (repeatable).", autocompletion=complete_tags),
+]
 
 
 def _version(value: bool) -> None:
@@ -170,7 +177,10 @@ def add(
     year: Annotated[int | None, typer.Option(help="Year of publication.")] = None,
     url: Annotated[str | None, typer.Option(help="Where to read it.")] = None,
     kind: Annotated[
-        str, typer.Option("--type", help=f"One of: {', '.join(PAPER_TYPES)}.")
+        str,
+        typer.Option(
+            "--type", help=f"One of: {', '.join(PAPER_TYPES)}.", autocompletion=complete_type
+        ),
     ] = "paper",
     venue: Annotated[str | None, typer.Option(help="Journal or conference.")] = None,
     doi: Annotated[str | None, typer.Option(help="DOI.")] = None,
@@ -186,7 +196,9 @@ def add(
     ] = None,
     tag: TagOpt = None,
     note: Annotated[str | None, typer.Option(help="A first note (Markdown).")] = None,
-    status: Annotated[str, typer.Option(help="unread, reading or read.")] = "unread",
+    status: Annotated[
+        str, typer.Option(help="unread, reading or read.", autocompletion=complete_status)
+    ] = "unread",
     update: Annotated[
         bool, typer.Option("--update", help="arXiv: refresh papers already in the library.")
     ] = False,
@@ -326,8 +338,13 @@ def select_rows(
 @handle_errors
 def list_cmd(
     tag: TagOpt = None,
-    status: Annotated[str | None, typer.Option(help="unread, reading or read.")] = None,
-    kind: Annotated[str | None, typer.Option("--type", help="paper, article, repo, ...")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="unread, reading or read.", autocompletion=complete_status)
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--type", help="paper, article, repo, ...", autocompletion=complete_type),
+    ] = None,
     sort: Annotated[str, typer.Option(help="added (newest first), year, title or key.")] = "added",
     reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
     limit: Annotated[
@@ -577,7 +594,9 @@ def notes(
 @app.command()
 @handle_errors
 def rm(
-    refs: Annotated[list[str], typer.Argument(help="Papers to remove.")],
+    refs: Annotated[
+        list[str], typer.Argument(help="Papers to remove.", autocompletion=complete_ref)
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Remove papers (and their notes) from the library; asks first unless --yes.
@@ -605,7 +624,12 @@ def rm(
 @handle_errors
 def status(
     ref: RefArg,
-    value: Annotated[str, typer.Argument(metavar="STATUS", help="unread, reading or read.")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            metavar="STATUS", help="unread, reading or read.", autocompletion=complete_status
+        ),
+    ],
 ) -> None:
     """Set a paper's reading status.
 
@@ -623,7 +647,7 @@ def status(
 @handle_errors
 def tag(
     ref: RefArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags to add.")],
+    tags: Annotated[list[str], typer.Argument(help="Tags to add.", autocompletion=complete_tags)],
 ) -> None:
     """Add tags to a paper.
 
@@ -643,7 +667,9 @@ def tag(
 @handle_errors
 def untag(
     ref: RefArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags to remove.")],
+    tags: Annotated[
+        list[str], typer.Argument(help="Tags to remove.", autocompletion=complete_paper_tags)
+    ],
 ) -> None:
     """Remove tags from a paper.
 
@@ -711,7 +737,7 @@ def tags_list(
 @tags_app.command("rename")
 @handle_errors
 def tags_rename(
-    old: Annotated[str, typer.Argument(help="The tag to rename.")],
+    old: Annotated[str, typer.Argument(help="The tag to rename.", autocompletion=complete_tags)],
     new: Annotated[str, typer.Argument(help="Its new name (merged if it exists).")],
 ) -> None:
     """Rename a tag across the library (merging into NEW where a paper has both).
@@ -741,7 +767,7 @@ def tags_rename(
 @app.command()
 @handle_errors
 def rekey(
-    old: Annotated[str, typer.Argument(help="The paper (REF).")],
+    old: Annotated[str, typer.Argument(help="The paper (REF).", autocompletion=complete_ref)],
     new: Annotated[str, typer.Argument(help="Its new citation key.")],
 ) -> None:
     """Give a paper a new citation key, on purpose; the old key stays an alias, so drafts
@@ -895,8 +921,8 @@ def _only_the_command_asked_for(argv: list[str]) -> None:
     """Keep only the command named on the command line in ``app``.
 
     Typer builds every command's parameters before running one (about 15 ms for this app),
-    so when argv names a known command the others are dropped first. Help, unknown commands and
-    completion see the whole app.
+    so when argv names a known command the others are dropped first (for a completion, when the
+    words before the one completed name it). Help and unknown commands see the whole app.
     """
     words = iter(argv)
     name = None
@@ -937,7 +963,12 @@ def _command_line_error(exc: Exception) -> NoReturn:
 
 def main() -> None:
     """The console script: errors from parsing the command line are one stderr line too."""
-    _only_the_command_asked_for(sys.argv[1:])
+    if os.environ.get("_PAPERCLI_COMPLETE"):  # a shell asks for completions (see cli_common)
+        from papercli.completion import words_before_cursor
+
+        _only_the_command_asked_for(words_before_cursor(os.environ))
+    else:
+        _only_the_command_asked_for(sys.argv[1:])
     try:
         code = app(prog_name="papercli", standalone_mode=False)
     except typer.Abort:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
-from papercli.cli_common import echo, handle_errors, open_library, warn
+from papercli.cli_common import complete_ref, echo, handle_errors, open_library, warn
 from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary, summarize
 from papercli.models import Note, Paper, timestamp
@@ -225,7 +225,9 @@ def refresh(
     refs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Papers to refresh (keys, arXiv ids, key prefixes).", show_default=False
+            help="Papers to refresh (keys, arXiv ids, key prefixes).",
+            show_default=False,
+            autocompletion=complete_ref,
         ),
     ] = None,
     all_papers: Annotated[

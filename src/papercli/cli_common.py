@@ -1,4 +1,6 @@
-"""What every CLI module shares: the chosen library, error handling, plain output helpers.
+"""What every CLI module shares: the chosen library, error handling, plain output helpers, and
+the shell completion of paper keys, tags, statuses and types (candidates from
+``papercli.completion``).
 
 The CLI modules (``cli``, ``cli_search``, ``cli_arxiv``, ``cli_export``, ``cli_import``) are the
 only ones that print or exit. Core modules raise ``PapercliError``; ``handle_errors`` turns it
@@ -13,12 +15,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from papercli.errors import PapercliError
-from papercli.library import Library
+from papercli.library import SETTINGS_FILE, Library
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -122,3 +124,86 @@ def confirm(question: str) -> bool:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shell completion. Typer calls these with the command line parsed so far (``ctx``) and the
+# word being completed; they answer from the cache and never fail: a completion that cannot be
+# worked out offers nothing rather than printing an error into the user's prompt.
+
+
+def _completion_library(ctx: typer.Context) -> Library | None:
+    """The library named by the --library typed so far, PAPERCLI_LIBRARY or the config file;
+    None when there is none yet (completion never creates or upgrades a library)."""
+    from papercli.config import library_path
+
+    try:
+        root, _ = library_path(ctx.find_root().params.get("library"))
+        if not (root.expanduser() / SETTINGS_FILE).is_file():
+            return None
+    except (PapercliError, OSError):
+        return None
+    return Library(root.expanduser())
+
+
+def _offering(
+    find: Callable[[Library], list[str]],
+) -> Callable[[typer.Context], list[str]]:
+    def offer(ctx: typer.Context) -> list[str]:
+        library = _completion_library(ctx)
+        if library is None:
+            return []
+        try:
+            return find(library)
+        except (PapercliError, OSError):
+            return []
+
+    return offer
+
+
+def complete_ref(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Paper keys and aliases."""
+    from papercli.completion import ref_names
+
+    return _offering(lambda library: ref_names(library, incomplete))(ctx)
+
+
+def complete_tags(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The library's tags; after a comma, the next tag of a list."""
+    from papercli.completion import library_tags, tag_list
+
+    return tag_list(_offering(library_tags)(ctx), incomplete)
+
+
+def complete_paper_tags(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The tags of the paper named before (``untag REF TAG``)."""
+    from papercli.completion import paper_tags
+
+    ref = ctx.params.get("ref")
+    return _offering(lambda library: paper_tags(library, str(ref or "")))(ctx)
+
+
+def complete_status(incomplete: str) -> list[str]:
+    from papercli.models import STATUSES
+
+    return list(STATUSES)
+
+
+def complete_type(incomplete: str) -> list[str]:
+    from papercli.models import PAPER_TYPES
+
+    return list(PAPER_TYPES)
+
+
+def complete_query(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The values of ``tag:``, ``status:`` and ``type:`` filters in a query."""
+    from papercli.completion import query_words
+
+    words = [str(w) for w in ctx.params.get("query") or []]
+    return _offering(lambda library: query_words(library, words, incomplete))(ctx)
+
+
+RefArg = Annotated[
+    str,
+    typer.Argument(help="A key, an arXiv id, or a unique key prefix.", autocompletion=complete_ref),
+]

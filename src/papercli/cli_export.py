@@ -16,7 +16,16 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
+from papercli.cli_common import (
+    complete_ref,
+    complete_status,
+    complete_tags,
+    complete_type,
+    handle_errors,
+    open_library,
+    report_problems_once,
+    warn,
+)
 from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
@@ -34,12 +43,29 @@ QueryArg = Annotated[
     typer.Argument(help="A search, as in 'papercli search' (words, tag:, author:, year:)."),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="Only papers with this tag (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        "-t",
+        help="Only papers with this tag (repeatable).",
+        autocompletion=complete_tags,
+    ),
 ]
-StatusOpt = Annotated[str | None, typer.Option(help="Only papers with this status.")]
-TypeOpt = Annotated[str | None, typer.Option("--type", help="Only papers of this type.")]
+StatusOpt = Annotated[
+    str | None, typer.Option(help="Only papers with this status.", autocompletion=complete_status)
+]
+TypeOpt = Annotated[
+    str | None,
+    typer.Option("--type", help="Only papers of this type.", autocompletion=complete_type),
+]
 KeyOpt = Annotated[
-    list[str] | None, typer.Option("--key", "-k", help="This paper (a key or REF; repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--key",
+        "-k",
+        help="This paper (a key or REF; repeatable).",
+        autocompletion=complete_ref,
+    ),
 ]
 CitedOpt = Annotated[
     list[Path] | None,
@@ -578,7 +604,10 @@ def import_bibtex_cmd(
         list[Path], typer.Argument(help=".bib files (Zotero, Google Scholar, JabRef, arXiv).")
     ],
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--tag", "-t", help="A tag for every entry (repeatable).", autocompletion=complete_tags
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papercli.cli_common import echo, handle_errors, open_library, print_json, warn
+from papercli.cli_common import (
+    complete_tags,
+    echo,
+    handle_errors,
+    open_library,
+    print_json,
+    warn,
+)
 from papercli.documents import read_document
 from papercli.errors import EXIT_NOT_FOUND, UsageError
 from papercli.models import normalize_tag
@@ -42,7 +49,10 @@ FilesArg = Annotated[
     typer.Argument(help="Markdown files ('-' reads standard input).", show_default=False),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--tag", "-t", help="A tag for every entry (repeatable).", autocompletion=complete_tags
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")

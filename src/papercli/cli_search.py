@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from papercli.cli_common import handle_errors, open_library, print_json, report_problems_once, warn
+from papercli.cli_common import (
+    complete_query,
+    complete_status,
+    complete_tags,
+    complete_type,
+    handle_errors,
+    open_library,
+    print_json,
+    report_problems_once,
+    warn,
+)
 from papercli.errors import EXIT_NOT_FOUND, UsageError
 from papercli.visible import visible
 
@@ -46,14 +56,25 @@ def search_cmd(
     ctx: typer.Context,
     query: Annotated[
         list[str] | None,
-        typer.Argument(help="Words to look for, with optional inline filters.", show_default=False),
+        typer.Argument(
+            help="Words to look for, with optional inline filters.",
+            show_default=False,
+            autocompletion=complete_query,
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", help="Only papers with this tag (repeatable: all; a,b: either)."),
+        typer.Option(
+            "--tag",
+            help="Only papers with this tag (repeatable: all; a,b: either).",
+            autocompletion=complete_tags,
+        ),
     ] = None,
     not_tag: Annotated[
-        list[str] | None, typer.Option("--not-tag", help="Leave out papers with this tag.")
+        list[str] | None,
+        typer.Option(
+            "--not-tag", help="Leave out papers with this tag.", autocompletion=complete_tags
+        ),
     ] = None,
     author: Annotated[
         list[str] | None, typer.Option("--author", help="Only papers by this author.")
@@ -62,10 +83,14 @@ def search_cmd(
         str | None, typer.Option(help="A year or range: 2021, 2019..2023, >=2020.")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--type", help="paper, article, repo, ... (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--type", help="paper, article, repo, ... (repeatable).", autocompletion=complete_type
+        ),
     ] = None,
     status: Annotated[
-        list[str] | None, typer.Option(help="unread, reading or read (repeatable).")
+        list[str] | None,
+        typer.Option(help="unread, reading or read (repeatable).", autocompletion=complete_status),
     ] = None,
     limit: Annotated[
         int | None,

@@ -703,9 +703,8 @@ class Library:
             return self._index.key_names()
         keys = self.keys()
         names = dict(zip(keys, keys, strict=True))
-        cache = self._load_cache()
-        if cache is not None:
-            cached = Index(None, {}, [], cache["cols"], cache["n_rows"])
+        cached = self.cached_index()
+        if cached is not None:
             present = set(keys)
             for key, aliases in zip(cached.keys(), cached.column(ALIASES), strict=True):
                 if key in present:
@@ -714,6 +713,15 @@ class Library:
         else:
             names = self.index().key_names()
         return names
+
+    def cached_index(self) -> Index | None:
+        """The index as the cache last wrote it, without looking at the files: it lags behind
+        hand edits until the next reading command brings it up to date. None when there is no
+        usable cache. For quick answers that may be a moment old (shell completion)."""
+        cache = self._load_cache()
+        if cache is None:
+            return None
+        return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
 
     # -- REF resolution ---------------------------------------------------------------------
 
