@@ -911,9 +911,9 @@ def stats(
 
 
 # The other command groups register themselves on ``app``.
-from papercli import cli_arxiv, cli_export, cli_import, cli_search  # noqa: E402
+from papercli import cli_arxiv, cli_export, cli_import, cli_pick, cli_search  # noqa: E402
 
-for _module in (cli_search, cli_arxiv, cli_export, cli_import):
+for _module in (cli_search, cli_pick, cli_arxiv, cli_export, cli_import):
     _module.register(app)
 
 
