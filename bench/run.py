@@ -48,6 +48,21 @@ CASES: list[tuple[str, list[str], float, float]] = [
     ("search tag filter", ["search", "quantization", "tag:peft", "--limit", "20"], 1.5, 4.0),
 ]
 
+# Shell completion, as bash's completion function asks for it: (name, the command line after
+# "papercli -L LIB" with the cursor at its end, target ratio at 10k, at 100k).
+COMPLETIONS: list[tuple[str, str, float, float]] = [
+    ("complete a key", "show {prefix}", 1.5, 4.0),
+    ("complete every key", "show ", 1.5, 4.0),
+    ("complete a tag", "list --tag pe", 1.5, 4.0),
+]
+
+
+def completion_env(env: dict[str, str], line: str) -> dict[str, str]:
+    """``env`` with the variables bash's completion function sets to complete ``line``."""
+    words = line.split()
+    cword = len(words) if line.endswith(" ") else len(words) - 1
+    return dict(env, _PAPERCLI_COMPLETE="complete_bash", COMP_WORDS=line, COMP_CWORD=str(cword))
+
 
 def papercli_command() -> list[str]:
     script = Path(sys.executable).parent / "papercli"
@@ -112,17 +127,23 @@ def main() -> None:
             flush=True,
         )
         key = sorted(os.listdir(library / "papers"))[size // 2].removesuffix(".toml")
-        for name, case_args, target_10k, target_100k in CASES:
+        completions = [
+            (name, [], t10, t100, f"papercli -L {library} {line.format(prefix=key[:6])}")
+            for name, line, t10, t100 in COMPLETIONS
+        ]
+        cases = [(*case, "") for case in CASES] + completions
+        for name, case_args, target_10k, target_100k, completing in cases:
             if wanted and not any(name.startswith(w) for w in wanted):
                 continue
+            case_env = completion_env(env, completing) if completing else env
             target = target_10k if size <= 10_000 else target_100k
             times, floors, peaks, codes = [], [], [], set()
             for n in range(args.runs + 1):
                 argv = [
-                    *base,
+                    *(base if not completing else papercli),
                     *(a.format(key=key, n=f"{size}-{n}-{time.time_ns()}") for a in case_args),
                 ]
-                wall, peak, code = run_once(argv, env)
+                wall, peak, code = run_once(argv, case_env)
                 floor_wall, _, _ = run_once(floor_cmd, env)
                 if n == 0:
                     continue  # warm-up
