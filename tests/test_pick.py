@@ -89,10 +89,11 @@ def test_typos_are_welcome_and_the_preview_follows_the_highlight(filled: Path) -
     assert chosen is not None and len(chosen) == 1
 
 
-def test_escape_returns_nothing(filled: Path) -> None:
+@pytest.mark.parametrize("key", ["escape", "ctrl+c"])
+def test_escape_returns_nothing(filled: Path, key: str) -> None:
     async def script(app: PickApp, pilot: Pilot[list[str] | None]) -> None:
         await typed(app, pilot, "lora")
-        await pilot.press("escape")
+        await pilot.press(key)
 
     assert drive(filled, script) is None
 

@@ -20,8 +20,10 @@ from papercli.cli_common import (
 )
 from papercli.errors import UsageError
 
-PICK_HELP = """Find papers interactively: type to search (as 'papercli search', typos welcome),
-see the highlighted paper's abstract and notes, press Enter to print its key.
+PICK_HELP = """Choose papers in a full-screen picker and print their keys.
+
+Type to search (as 'papercli search': typos and filters welcome); the highlighted paper's
+abstract and notes show beside the list; Enter prints its key.
 
 Keys: Up/Down move; Tab marks several papers (Enter then prints every marked key, one a line);
 Ctrl-O opens the paper; Ctrl-T tags it; Ctrl-R sets its status; Ctrl-E adds a note in your

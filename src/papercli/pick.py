@@ -127,6 +127,7 @@ class PickApp(App[list[str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Choose", priority=True),
         Binding("escape", "cancel", "Quit", priority=True),
+        Binding("ctrl+c", "cancel", "Quit", show=False, priority=True),
         Binding("down", "move(1)", "Down", show=False, priority=True),
         Binding("up", "move(-1)", "Up", show=False, priority=True),
         Binding("ctrl+n", "move(1)", "Down", show=False, priority=True),
