@@ -117,11 +117,13 @@ class PickApp(App[list[str] | None]):
     """Pick papers from ``library``, starting from ``query``."""
 
     TITLE = "papercli pick"
+    ENABLE_COMMAND_PALETTE = False  # its Ctrl-P moves up here, as in fzf
     CSS = """
-    #query { dock: top; border: round $accent; height: 3; }
-    #results { width: 1fr; border: none; height: 1fr; }
+    #query { border: round $accent; height: 3; }
+    #panes { height: 1fr; }
+    #results { width: 1fr; border: none; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     #preview-box { width: 1fr; border-left: solid $panel; padding: 0 1; }
-    #status { dock: bottom; height: 1; color: $text-muted; padding: 0 1; }
+    #status { height: 1; width: 1fr; color: $text-muted; padding: 0 1; }
     """
     # Letters go to the query, so actions are on control keys (as in fzf).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -163,7 +165,7 @@ class PickApp(App[list[str] | None]):
         yield Input(
             value=self.initial_query, placeholder="search: words, tag:x, author:y", id="query"
         )
-        with Horizontal():
+        with Horizontal(id="panes"):
             yield OptionList(id="results")
             with VerticalScroll(id="preview-box"):
                 yield Static(id="preview")
