@@ -43,18 +43,20 @@ from papercli.visible import visible
 
 LIMIT = 200  # rows shown: the best matches, enough to scroll, few enough to draw at once
 DEBOUNCE = 0.06  # seconds of quiet typing before the search runs
+KEY_WIDTH = 24  # keys are padded to the longest shown, up to this
 
 
 def _line(text: str) -> str:
     return visible(text, one_line=True)
 
 
-def row_text(hit: Hit, marked: bool) -> Text:
-    """One result row: a mark, the key, the year, the first author and the title."""
+def row_text(hit: Hit, marked: bool, key_width: int = 0) -> Text:
+    """One result row: a mark, the key (padded to ``key_width``), the year, the first author
+    and the title."""
     row = hit.row
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append("● " if marked else "  ", style="bold magenta")
-    out.append(_line(hit.key), style="cyan")
+    out.append(_line(hit.key).ljust(key_width), style="cyan")
     out.append(f"  {row[R_YEAR] or '    '}  ", style="dim")
     out.append(_line(authors_short(list(row[R_AUTHORS])[:1])), style="green")
     out.append("  " + _line(row[R_TITLE]))
@@ -121,8 +123,8 @@ class PickApp(App[list[str] | None]):
     CSS = """
     #query { border: round $accent; height: 3; }
     #panes { height: 1fr; }
-    #results { width: 1fr; border: none; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    #preview-box { width: 1fr; border-left: solid $panel; padding: 0 1; }
+    #results { width: 3fr; border: none; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    #preview-box { width: 2fr; border-left: solid $panel; padding: 0 1; }
     #status { height: 1; width: 1fr; color: $text-muted; padding: 0 1; }
     """
     # Letters go to the query, so actions are on control keys (as in fzf).
@@ -158,6 +160,7 @@ class PickApp(App[list[str] | None]):
         self._search_lock = threading.Lock()
         self._preview_key: str | None = None
         self._notice = ""  # a command's answer, said with the next results
+        self._key_width = 0  # the key column's width for the rows shown
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -225,7 +228,10 @@ class PickApp(App[list[str] | None]):
         self.hits = hits
         results = self.query_one("#results", OptionList)
         marked = set(self.marked)
-        results.set_options(Option(row_text(h, h.key in marked), id=h.key) for h in hits)
+        self._key_width = min(max((len(_line(h.key)) for h in hits), default=0), KEY_WIDTH)
+        results.set_options(
+            Option(row_text(h, h.key in marked, self._key_width), id=h.key) for h in hits
+        )
         if hits:
             results.highlighted = 0
         counted = message or f"{len(hits)} paper{'s' if len(hits) != 1 else ''}"
@@ -288,7 +294,7 @@ class PickApp(App[list[str] | None]):
         results = self.query_one("#results", OptionList)
         index = results.highlighted or 0
         results.replace_option_prompt_at_index(
-            index, row_text(self.hits[index], key in self.marked)
+            index, row_text(self.hits[index], key in self.marked, self._key_width)
         )
         self._say(f"{'marked' if key in self.marked else 'unmarked'} {key}")
         self.action_move(1)
