@@ -159,6 +159,8 @@ def test_filters_inside_a_query(papers: Path) -> None:
     assert complete("fish", "papercli search status:re") == ["status:reading", "status:read"]
     assert complete("fish", "papercli search type:bo") == ["type:book"]
     assert complete("fish", "papercli search tag:llm,v") == ["tag:llm,vision"]
+    assert complete("zsh", "papercli pick tag:v") == ["_arguments '*: :((\"tag\\\\:vision\"))'"]
+    assert complete("fish", "papercli export bibtex status:u") == ["status:unread"]
     assert complete("fish", "papercli search lor") == []
 
 

@@ -199,7 +199,8 @@ def complete_query(ctx: typer.Context, incomplete: str) -> list[str]:
     """The values of ``tag:``, ``status:`` and ``type:`` filters in a query."""
     from papercli.completion import query_words
 
-    words = [str(w) for w in ctx.params.get("query") or []]
+    typed = ctx.params.get("query") or []
+    words = [typed] if isinstance(typed, str) else [str(w) for w in typed]
     return _offering(lambda library: query_words(library, words, incomplete))(ctx)
 
 

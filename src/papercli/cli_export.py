@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from papercli.cli_common import (
+    complete_query,
     complete_ref,
     complete_status,
     complete_tags,
@@ -40,7 +41,10 @@ export_app = typer.Typer(
 
 QueryArg = Annotated[
     str | None,
-    typer.Argument(help="A search, as in 'papercli search' (words, tag:, author:, year:)."),
+    typer.Argument(
+        help="A search, as in 'papercli search' (words, tag:, author:, year:).",
+        autocompletion=complete_query,
+    ),
 ]
 TagOpt = Annotated[
     list[str] | None,
