@@ -222,6 +222,14 @@ def test_completion_reads_the_cache_not_every_file(papers: Path) -> None:
     assert "hu2022other" in complete("bash", "papercli show hu")
 
 
+def test_what_papercli_writes_is_offered_at_once(papers: Path) -> None:
+    assert run_papercli("list").returncode == 0
+    assert run_papercli("tag", "hu2022other", "brand-new").returncode == 0
+    assert "brand-new" in complete("bash", "papercli list --tag ")
+    assert run_papercli("rekey", "hu2022other", "hu2022renamed").returncode == 0
+    assert complete("bash", "papercli show hu2022") == ["hu2022other", "hu2022renamed"]
+
+
 def test_the_scripts_and_installing_them(papers: Path, isolated_env: Path) -> None:
     zsh = run_papercli(env={"_PAPERCLI_COMPLETE": "source_zsh"}).stdout
     assert "#compdef papercli" in zsh and "_PAPERCLI_COMPLETE=complete_zsh" in zsh

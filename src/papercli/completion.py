@@ -1,12 +1,14 @@
 """What shell completion offers: paper keys and aliases, tags, statuses, types and the values of
 ``tag:``-style filters in a query.
 
-Everything comes from what is cheap to read: the papers directory's listing for keys, and the
-library's index as the cache last wrote it for aliases and tags (``Library.cached_index``), so a
-completion never parses paper files and never stats every one of them. Only a library that has
-never been read at all is indexed once. A candidate a shell could not offer as typed (control
-characters, whitespace, backslashes, bidirectional marks, as a hand-edited tag might hold) is
-left out rather than escaped: an escaped value would complete to a different word.
+Everything comes from the library's index as the cache last wrote it (``Library.cached_index``),
+so a completion neither parses paper files nor stats every one of them, unless a file in papers/
+was created, renamed or removed since (papercli's own writes, most editors' saves): then the
+index is brought up to date first, as any reading command does, parsing only what changed.
+
+A candidate a shell could not offer as typed (control characters, whitespace, backslashes,
+bidirectional marks, as a hand-edited tag might hold) is left out rather than escaped: an
+escaped value would complete to a different word.
 
 This module neither prints nor knows about Typer: ``papercli.cli_common`` wires it to the
 command line. Filtering by what was typed so far is left to the caller (Typer does it).
@@ -39,12 +41,15 @@ def offerable(word: str) -> bool:
 
 
 def _index(library: Library) -> Index:
-    return library.cached_index() or library.index()
+    """The cached index while papers/ is as it was when the cache was written; else brought up
+    to date (parsing only the changed files), as after ``papercli tag``."""
+    return library.cached_index(fresh=True) or library.index()
 
 
 def ref_names(library: Library, start: str = "") -> list[str]:
     """The keys and aliases that begin with ``start``, sorted."""
-    return sorted(n for n in library.names() if n.startswith(start) and offerable(n))
+    names = _index(library).key_names()
+    return sorted(n for n in names if n.startswith(start) and offerable(n))
 
 
 def library_tags(library: Library) -> list[str]:

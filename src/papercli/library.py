@@ -714,10 +714,19 @@ class Library:
             names = self.index().key_names()
         return names
 
-    def cached_index(self) -> Index | None:
+    def cached_index(self, fresh: bool = False) -> Index | None:
         """The index as the cache last wrote it, without looking at the files: it lags behind
-        hand edits until the next reading command brings it up to date. None when there is no
-        usable cache. For quick answers that may be a moment old (shell completion)."""
+        changes to them until the next reading command brings it up to date. None when there
+        is no usable cache; with ``fresh``, None too when a file in papers/ was created,
+        renamed or removed since it was written (as every papercli write and most editors
+        do), which two stats tell. For quick answers (shell completion)."""
+        if fresh:
+            try:
+                written = os.stat(self.cache_dir / "index.bin").st_mtime_ns
+                if os.stat(self.papers_dir).st_mtime_ns >= written:
+                    return None
+            except OSError:
+                return None
         cache = self._load_cache()
         if cache is None:
             return None
