@@ -188,7 +188,7 @@ def test_status_and_tag_keys_change_the_paper_through_papercli(filled: Path) -> 
         await pilot.press(*"read", "enter")
         await typed(app, pilot, "")
         await pilot.press("ctrl+t")
-        await pilot.press(*"favourite", "enter")
+        await pilot.press(*"favourite -not-an-option", "enter")
         await typed(app, pilot, "")
         assert app.highlighted_key() == "hu2021lora"
         assert "#favourite" in preview(app) and "read" in preview(app)
@@ -201,7 +201,7 @@ def test_status_and_tag_keys_change_the_paper_through_papercli(filled: Path) -> 
     drive(filled, script)
     shown = run_papercli("show", "hu2021lora", "--json")
     assert '"status": "read"' in shown.stdout
-    assert '"favourite"' in shown.stdout
+    assert '"favourite"' in shown.stdout and '"not-an-option"' in shown.stdout
 
 
 def test_open_and_note_keys_run_the_commands(

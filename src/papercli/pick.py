@@ -328,16 +328,16 @@ class PickApp(App[list[str] | None]):
         self._say(f"copied {text} (through the terminal: OSC 52)")
 
     def action_open(self) -> None:
-        self._on_highlighted(lambda key: self.run_papercli(["open", key], terminal=True))
+        self._on_highlighted(lambda key: self.run_papercli(["open", "--", key], terminal=True))
 
     def action_note(self) -> None:
-        self._on_highlighted(lambda key: self.run_papercli(["note", key], terminal=True))
+        self._on_highlighted(lambda key: self.run_papercli(["note", "--", key], terminal=True))
 
     def action_tag(self) -> None:
         def tag(key: str) -> None:
             def answered(tags: str | None) -> None:
                 if tags:
-                    self.run_papercli(["tag", key, *tags.replace(",", " ").split()])
+                    self.run_papercli(["tag", "--", key, *tags.replace(",", " ").split()])
 
             self.push_screen(Ask(f"tags for {_line(key)} (space-separated)"), answered)
 
@@ -347,7 +347,7 @@ class PickApp(App[list[str] | None]):
         def status(key: str) -> None:
             def answered(value: str | None) -> None:
                 if value:
-                    self.run_papercli(["status", key, value])
+                    self.run_papercli(["status", "--", key, value])
 
             self.push_screen(Ask(f"status of {_line(key)}: unread, reading or read"), answered)
 
@@ -365,7 +365,8 @@ class PickApp(App[list[str] | None]):
     def run_papercli(self, args: list[str], terminal: bool = False) -> None:
         """Run ``papercli -L LIBRARY ARGS``, then say its last line and search again (the
         library may have changed). With ``terminal`` the picker steps aside for it (an editor,
-        a text browser) when the terminal allows."""
+        a text browser) when the terminal allows. ARGS put '--' before any word that comes
+        from the user or the library, so none is read as an option."""
         command = [sys.executable, "-m", "papercli", "-L", str(self.library.root), *args]
         answer = ""
         if terminal:
