@@ -30,9 +30,10 @@ Ctrl-O opens the paper; Ctrl-T tags it; Ctrl-R sets its status; Ctrl-E adds a no
 editor; Ctrl-Y copies the key, Ctrl-L copies \\cite{key} (through the terminal, OSC 52);
 Esc leaves with nothing printed (exit 1).
 
-The picker draws on the terminal through stderr, so its output can be captured.
+The picker draws on the terminal through stderr, so its output can be captured, as in
+  papercli show "$(papercli pick lora)"
 
-Example: papercli show "$(papercli pick lora)"
+Example: papercli pick lora
 """
 
 
