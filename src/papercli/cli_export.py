@@ -444,14 +444,22 @@ def _watch_bibtex(output: Path, build: Callable[[], tuple[str, int]], drafts: li
 
     refresh()
     watched = folders()
+    recheck = False
     while True:
-        for _changes in watchfiles.watch(
-            *watched, watch_filter=relevant, debounce=300, rust_timeout=0, yield_on_timeout=False
+        # A quiet second yields an empty set: after the folders changed, that first yield (the
+        # new watcher is running by then) refreshes once more, so a file written while the
+        # watcher was being replaced is not missed. Otherwise quiet seconds cost nothing.
+        for changes in watchfiles.watch(
+            *watched, watch_filter=relevant, debounce=300, rust_timeout=1000, yield_on_timeout=True
         ):
+            if not changes and not recheck:
+                continue
+            recheck = False
             refresh()
             now = folders()
             if now != watched:  # the draft includes a file in another folder now
                 watched = now
+                recheck = True
                 break
 
 
