@@ -142,15 +142,15 @@ def test_import_reading_list(cli: Runner, library: Path) -> None:
     assert result.exit_code == 0, result
     assert result.stdout == ("9 added, 0 merged, 0 already up to date, 0 skipped; 9 notes\n")
     assert sorted(Library.open(library).keys()) == [
-        "2018lukasz",
         "2021survey",
-        "attention",
         "devlin2018bert",
+        "exampleattention",
         "google2021switch",
         "hoffmann2022training",
         "hu2021lora",
         "karpathynanogpt",
         "kitaev2020reformer",
+        "youtube2018lukasz",
     ]
 
 

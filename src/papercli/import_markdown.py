@@ -256,6 +256,7 @@ _PAPER_HOSTS = (
     "semanticscholar.org",
     "doi.org",
     "ssrn.com",
+    "medrxiv.org",
 )
 _REPO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com")
@@ -290,6 +291,8 @@ def is_paper_url(url: str) -> bool:
         return False
     if _on(host, _PAPER_HOSTS):
         return True
+    if host == "nature.com" and path.startswith("/articles/s"):
+        return True  # a research article (news pieces are /articles/d...)
     if path.endswith(".pdf"):
         return True
     return bool(re.search(r"/(?:publications?|papers?)/[^/]", path))
@@ -1039,7 +1042,9 @@ class ImportPlan:
                 base = "arxiv" + incoming.arxiv_id.replace("/", "-").lower()
                 key = unique_key(base, self.taken)
             else:
-                key = make_key(incoming.authors, incoming.year, incoming.title, self.taken)
+                key = make_key(
+                    incoming.authors, incoming.year, incoming.title, self.taken, url=incoming.url
+                )
             incoming.key = key
             self.taken.add(key)
             self.papers[key] = incoming
