@@ -910,10 +910,64 @@ def render_block(block: Block, depth: int = 0) -> str:
 MAX_NESTING = 100
 
 
+_REFERENCE_LINK = re.compile(r"(!?)\[([^\[\]\n]+)\](?:\[([^\[\]\n]*)\]|(?![(:\[]))")
+_AUTOLINK = re.compile(r"<(https?://[^\s<>]+)>")
+# "- Title <https://...>": a list item naming its subject, then linking it.
+_TITLED_AUTOLINK = re.compile(
+    r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+)([^\[\]<>()]{3,}?)\s*[:\-–—]?\s*<(https?://[^\s<>]+)>"
+    r"(?=\s*(?:$|\(|,|\s[-–—]\s))"
+)
+
+
+def inline_links(text: str) -> str:
+    """``text`` with the links CommonMark reads elsewhere than inline written inline, so the
+    item parser sees every link: reference-style links (``[title][1]``, ``[title][]``,
+    ``[title]``, their definitions dropped) and autolinks (``<https://...>``; ``- Title <url>``
+    as ``- [Title](url)``). markdown-it-py, a CommonMark parser, decides which definitions
+    exist and where code is; a bracket that names no definition is left as written."""
+    from markdown_it import MarkdownIt
+    from markdown_it.common.utils import normalizeReference
+
+    env: dict[str, Any] = {}
+    tokens = MarkdownIt("commonmark").parse(text, env)
+    references: dict[str, Any] = env.get("references", {})
+    if not references and "<http" not in text:
+        return text
+    lines = text.splitlines(keepends=True)
+    untouched: set[int] = set()  # code and raw HTML keep their brackets
+    for token in tokens:
+        if token.type in ("fence", "code_block", "html_block") and token.map:
+            untouched.update(range(*token.map))
+    definitions: set[int] = set()
+    for reference in references.values():
+        definitions.update(range(*reference.get("map", (0, 0))))
+
+    def target(label: str) -> str:
+        found = references.get(normalizeReference(label))
+        return found["href"].replace(" ", "%20").replace(")", "%29") if found else ""
+
+    def reference_link(match: re.Match[str]) -> str:
+        bang, label, ref = match.group(1), match.group(2), match.group(3)
+        href = target(ref or label)
+        return f"{bang}[{label}]({href})" if href else match.group(0)
+
+    out = []
+    for number, line in enumerate(lines):
+        if number in definitions:
+            continue
+        if number not in untouched:
+            line = _TITLED_AUTOLINK.sub(r"\1[\2](\3)", line)
+            line = _AUTOLINK.sub(r"[\1](\1)", line)
+            if references:
+                line = _REFERENCE_LINK.sub(reference_link, line)
+        out.append(line)
+    return "".join(out)
+
+
 def parse_markdown(text: str, document: str, tags: list[str] | None = None) -> Parsed:
     """Every reference in one Markdown document as candidate papers (no keys yet)."""
     builder = _Builder(document, list(tags or []))
-    title, roots = split_blocks(repair_text(text))
+    title, roots = split_blocks(inline_links(repair_text(text)))
     stack = [(block, 1) for block in roots]
     while stack:  # reading lists nest a few levels; a thousand is not one papercli can read
         block, depth = stack.pop()
