@@ -140,7 +140,7 @@ def test_mojibake_is_repaired() -> None:
 def test_import_reading_list(cli: Runner, library: Path) -> None:
     result = cli("import", "markdown", str(LIST))
     assert result.exit_code == 0, result
-    assert result.stdout == ("9 added, 0 merged, 0 already up to date, 0 skipped; 9 notes\n")
+    assert result.stdout == ("9 added, 0 merged, 0 already up to date, 0 skipped; 10 notes\n")
     assert sorted(Library.open(library).keys()) == [
         "2021survey",
         "devlin2018bert",
