@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id, year_of
@@ -34,6 +34,9 @@ from papercli.keys import make_key, unique_key
 from papercli.library import Library, Writer
 from papercli.merge import DuplicateFinder, merge_into, norm_url
 from papercli.models import Note, Paper, normalize_tag, parse_author
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # ---------------------------------------------------------------------------------------------
 # Text repair
@@ -483,13 +486,19 @@ def _indent_width(text: str) -> int:
 _HTML_WRAPPERS = re.compile(r"</?(?:details|summary|b|p|br|sup|sub|div)\b[^>]*>")
 
 
+def _commonmark() -> MarkdownIt:
+    """A CommonMark parser that sees lists nested beyond MAX_NESTING (a list and its item are
+    two levels), so parse_markdown refuses them rather than have their depth cut off."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"maxNesting": 2 * MAX_NESTING + 20})
+
+
 def split_blocks(text: str) -> tuple[str, list[Block]]:
     """The document's title and its top-level blocks as CommonMark (markdown-it-py) reads them:
     list items with the blocks nested in them, paragraphs, quotations, each knowing its heading
     path. Front matter, HTML comments, code and skipped sections are dropped; ``<details>`` and
     ``<summary>`` wrap commentary, so their text is kept without the tags."""
-    from markdown_it import MarkdownIt
-
     title = ""
     front = re.match(r"^---\s*\n(.*?)\n---\s*\n", text, re.DOTALL)
     if front:
@@ -497,7 +506,7 @@ def split_blocks(text: str) -> tuple[str, list[Block]]:
         title = found.group(1).strip().strip("'\"") if found else ""
         text = text[front.end() :]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
-    tokens = MarkdownIt("commonmark").parse(text)
+    tokens = _commonmark().parse(text)
     lines = text.splitlines()
     roots: list[Block] = []
     open_blocks: list[Block | None] = []  # per open container token: its block (None: a list)
@@ -920,11 +929,10 @@ def inline_links(text: str) -> str:
     ``[title]``, their definitions dropped) and autolinks (``<https://...>``; ``- Title <url>``
     as ``- [Title](url)``). markdown-it-py, a CommonMark parser, decides which definitions
     exist and where code is; a bracket that names no definition is left as written."""
-    from markdown_it import MarkdownIt
     from markdown_it.common.utils import normalizeReference
 
     env: dict[str, Any] = {}
-    tokens = MarkdownIt("commonmark").parse(text, env)
+    tokens = _commonmark().parse(text, env)
     references: dict[str, Any] = env.get("references", {})
     if not references and "<http" not in text:
         return text
