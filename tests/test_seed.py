@@ -66,6 +66,12 @@ def test_what_the_bundled_library_holds(cli: Runner, tmp_path: Path, monkeypatch
         dpo.title
         == "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"
     )
+    # A list's annotated form of the title ("GPT-3: ...", "(H3)") gives way to the real one.
+    gpt3 = by_key["brown2020language"]
+    assert (gpt3.title, gpt3.aliases) == ("Language Models are Few-Shot Learners", ["brown2020gpt"])
+    assert by_key["fu2022hungry"].title.startswith("Hungry Hungry Hippos: Towards")
+    # ... but not an earlier version's title.
+    assert by_key["dai2022gpt"].title.startswith("Why Can GPT Learn In-Context? Language Models Se")
     # The seven papers the posts link outside arXiv are entries, their posts attached as notes.
     for key, url in [
         ("jiang2023low", "https://aclanthology.org/2023.findings-acl.426/"),

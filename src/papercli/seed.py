@@ -42,9 +42,9 @@ from papercli.arxiv_ids import year_of
 from papercli.arxiv_source import author_from_arxiv, clean_text, update_from_arxiv
 from papercli.import_markdown import ImportPlan, combine, import_markdown, markdown_from_json
 from papercli.import_notes import import_notes
-from papercli.keys import make_key
+from papercli.keys import STOPWORDS, ascii_fold, make_key
 from papercli.library import Library
-from papercli.merge import norm_title, norm_url
+from papercli.merge import norm_url
 from papercli.models import Paper
 
 STAMP = "2025-01-01T00:00:00Z"
@@ -160,7 +160,7 @@ def complete(plan: ImportPlan, metadata: Metadata) -> int:
         if paper.arxiv_id:
             fetched = metadata.arxiv.get(paper.arxiv_id)
             if fetched is not None:
-                _mark_truncated_title(paper, fetched)
+                _mark_stand_in_title(paper, fetched)
                 update_from_arxiv(paper, copy.deepcopy(fetched))
                 completed += 1
             continue
@@ -180,11 +180,25 @@ def complete(plan: ImportPlan, metadata: Metadata) -> int:
     return completed
 
 
-def _mark_truncated_title(paper: Paper, record: Paper) -> None:
-    """A title that is the start of the record's ("Are Transformers Effective for Time Series"
-    for "...Time Series Forecasting?", cut short in a post) is a stand-in: marked so."""
-    mine, theirs = norm_title(paper.title), norm_title(record.title)
-    if mine and theirs != mine and theirs.startswith(mine) and "title" not in paper.incomplete:
+def _significant_words(title: str) -> str:
+    """A title's words, lower-case ASCII, without stop words and without what a list adds in
+    brackets ("(H3)", "(ICL)"), space-separated with a space at each end."""
+    plain = ascii_fold(re.sub(r"\s*\([^()]*\)", " ", title)).lower().replace("'", "")
+    words = re.findall(r"[a-z0-9]+", plain)
+    return " " + " ".join(w for w in words if w not in STOPWORDS) + " "
+
+
+def _mark_stand_in_title(paper: Paper, record: Paper) -> None:
+    """Mark the paper's title a stand-in when it is the record's title as a list or a post
+    wrote it: cut short ("Are Transformers Effective for Time Series" for "...Forecasting?"),
+    with an acronym or a name added ("GPT-3: Language Models are Few-Shot Learners",
+    "Nonparametric Masked (NPM) Language Modeling"), or differing in case, quotes or stop
+    words. A title of another version ("... Secretly Perform" for "... Implicitly Perform"), or
+    a record title in TeX ("$Q^*$"), is left alone."""
+    if "title" in paper.incomplete or "$" in record.title or paper.title == record.title:
+        return
+    mine, theirs = _significant_words(paper.title), _significant_words(record.title)
+    if mine.strip() and theirs.strip() and (mine in theirs or theirs in mine):
         paper.incomplete.insert(0, "title")
 
 
