@@ -839,7 +839,8 @@ def launch_browser(url: str) -> bool:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="The counts as JSON.")] = False,
 ) -> None:
-    """Counts by type, tag, year and status, and how many entries lack metadata.
+    """Counts by type, tag, year and status, how many entries lack metadata, and how complete
+    the papers are (placeholder titles, full author lists, abstracts of arXiv papers).
 
     Example: papercli stats
     """
@@ -852,7 +853,19 @@ def stats(
     by_tag: Counter[str] = Counter()
     for r in rows:
         by_tag.update(r.tags)
-    no_abstract = sum(1 for p in library.papers() if not p.abstract.strip())
+    with_abstract = {p.key for p in library.papers() if p.abstract.strip()}
+    no_abstract = len(rows) - len(with_abstract)
+    # How complete the research papers are: what a bibliography is made of.
+    papers = [r for r in rows if r.type == "paper"]
+    arxiv_papers = [r for r in papers if r.arxiv_id]
+    paper_counts = {
+        "papers": len(papers),
+        "placeholder_title": sum(1 for r in papers if "title" in r.incomplete),
+        "full_authors": sum(1 for r in papers if r.authors and "authors" not in r.incomplete),
+        "year": sum(1 for r in papers if r.year and "year" not in r.incomplete),
+        "arxiv_papers": len(arxiv_papers),
+        "arxiv_with_abstract": sum(1 for r in arxiv_papers if r.key in with_abstract),
+    }
     missing = {
         "authors": sum(1 for r in rows if not r.authors),
         "year": sum(1 for r in rows if not r.year),
@@ -868,6 +881,7 @@ def stats(
         "by_year": dict(sorted(by_year.items())),
         "by_tag": dict(by_tag.most_common()),
         "missing": missing,
+        "papers": paper_counts,
     }
     if as_json:
         print_json(report)
@@ -882,6 +896,7 @@ def stats(
     counts_table("Year", sorted(by_year.items()))
     counts_table("Tag", by_tag.most_common(25))
     counts_table("Missing", list(missing.items()))
+    counts_table("Papers", list(paper_counts.items()))
 
 
 # The other command groups register themselves on ``app``.

@@ -309,9 +309,18 @@ def export_bibtex(
             "library, rewriting it only when its bytes change; Ctrl-C ends.",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="An entry lacking authors or a year, or marked incomplete, is an error "
+            "(exit 1, nothing written) rather than a warning.",
+        ),
+    ] = False,
 ) -> None:
     """BibTeX for the selected papers (the whole library by default), sorted by key, or in
-    citation order with --cited.
+    citation order with --cited. Entries lacking authors or a year, or marked incomplete, are
+    named on stderr (an error with --strict).
 
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
     papercli export bibtex --tag peft --biblatex;
@@ -323,12 +332,55 @@ def export_bibtex(
         _watch_bibtex(
             output,
             lambda: _bibtex_text(
-                query, tag, status, kind, key, cited, biblatex, allow_missing
+                query, tag, status, kind, key, cited, biblatex, allow_missing, strict
             ),  # fmt: skip
             cited or [],
         )
         return
-    _export_bibtex_once(query, tag, status, kind, key, cited, output, biblatex, allow_missing)
+    _export_bibtex_once(
+        query, tag, status, kind, key, cited, output, biblatex, allow_missing, strict
+    )
+
+
+# What a citation needs; an entry lacking one is written, but a bibliography built from it is
+# wrong ("A. Vaswani" alone, no year). A missing abstract does not make a citation wrong.
+_CITATION_FIELDS = ("title", "authors", "year", "date", "venue")
+
+
+def unfinished_entries(items: list[tuple[Paper, str]]) -> list[tuple[str, list[str]]]:
+    """(name written, what it lacks) of each entry lacking authors or a year, or marked
+    incomplete in a field a citation shows (an entry with a BibTeX record that has an author or
+    an editor, a year or a date counts as having them)."""
+    out: list[tuple[str, list[str]]] = []
+    for paper, name in items:
+        if paper.bibtex_type.lower() in ("set", "xdata"):
+            continue
+        record = {k.lower() for k in paper.bibtex}
+        lacking = [f for f in paper.incomplete if f in _CITATION_FIELDS]
+        if not paper.authors and not record & {"author", "editor"} and "authors" not in lacking:
+            lacking.append("authors")
+        if not paper.year and not record & {"year", "date"} and "year" not in lacking:
+            lacking.append("year")
+        if lacking:
+            out.append((name, lacking))
+    return out
+
+
+def _report_unfinished(items: list[tuple[Paper, str]], strict: bool) -> None:
+    """One stderr line naming every unfinished entry; with ``strict`` an error instead."""
+    unfinished = unfinished_entries(items)
+    if not unfinished:
+        return
+    count = len(unfinished)
+    listed = ", ".join(f"{name} ({' '.join(lacking)})" for name, lacking in unfinished)
+    what = f"{count} {'entry' if count == 1 else 'entries'} incomplete"
+    if strict:
+        raise PapercliError(
+            f"{what}, nothing written (--strict): {listed}; complete them "
+            "('papercli refresh --missing', 'papercli edit') or leave out --strict",
+            EXIT_NOT_FOUND,
+        )
+    warn(f"warning: {what} (a bibliography from them is wrong): {listed}")
 
 
 def _export_bibtex_once(
@@ -341,6 +393,7 @@ def _export_bibtex_once(
     output: Path | None,
     biblatex: bool,
     allow_missing: bool,
+    strict: bool = False,
 ) -> None:
     from papercli.bibtex import format_bibliography, replaced_characters, unsafe_entries
 
@@ -359,6 +412,7 @@ def _export_bibtex_once(
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
     items = _load_named(library, selection)
+    _report_unfinished(items, strict)
     written = _write_output(format_bibliography(items, biblatex), output)
     for name, problems in unsafe_entries().items():
         warn(
@@ -387,6 +441,7 @@ def _bibtex_text(
     cited: list[Path] | None,
     biblatex: bool,
     allow_missing: bool,
+    strict: bool = False,
 ) -> tuple[str, int]:
     """The .bib text of the selection and its entry count (``--watch``); raises
     ``PapercliError`` for what the one-shot export reports as an error."""
@@ -397,6 +452,8 @@ def _bibtex_text(
     if selection.missing and not allow_missing:
         raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
     items = _load_named(library, selection) if selection.keys else []
+    if strict:
+        _report_unfinished(items, strict)
     return format_bibliography(items, biblatex), len(items)
 
 
