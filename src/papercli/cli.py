@@ -17,6 +17,7 @@ import typer
 
 from papercli import __version__
 from papercli.cli_common import (
+    FieldsOpt,
     confirm,
     echo,
     handle_errors,
@@ -288,7 +289,8 @@ def select_rows(
     """Positions (in ``index.keys()`` order) of the papers that pass the filters, sorted.
 
     Works on the index's columns, so a list of 100,000 papers builds no per-paper objects.
-    Newest first for added and year; A to Z for title and key.
+    Newest first for added and year; A to Z for title and key. Papers with no year come last
+    when sorted by year, reversed or not.
     """
     keys = index.keys()
     picked: list[int] = list(range(len(keys)))
@@ -319,7 +321,13 @@ def select_rows(
             # Papers added together (an import): the newest published first.
             picked.sort(key=years.__getitem__, reverse=True)
             picked.sort(key=added.__getitem__, reverse=True)
-    return picked[::-1] if reverse else picked
+    if reverse:
+        picked.reverse()
+    if sort == "year":
+        # Papers with no year (0) go last in either direction: they are not the oldest.
+        years = index.column(_YEAR)
+        picked = [i for i in picked if years[i]] + [i for i in picked if not years[i]]
+    return picked
 
 
 @app.command("list")
@@ -334,6 +342,7 @@ def list_cmd(
         int | None, typer.Option("--limit", "-n", help="At most N papers (0: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list (see README).")] = False,
+    fields_spec: FieldsOpt = None,
 ) -> None:
     """List papers, newest first; filter by tags (all must match), status and type.
 
@@ -347,6 +356,9 @@ def list_cmd(
         raise UsageError(f"invalid --sort {sort!r}: use one of {', '.join(SORTS)}")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    from papercli.render import paper_table, parse_fields
+
+    fields = parse_fields(fields_spec) if fields_spec is not None else []
     library = open_library()
     report_problems_once(library)
     index = library.index()
@@ -363,9 +375,7 @@ def list_cmd(
     if not rows:
         warn("no papers match")
         raise typer.Exit(EXIT_NOT_FOUND)
-    from papercli.render import paper_table
-
-    paper_table(rows)
+    paper_table(rows, fields=fields)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -22,6 +22,17 @@ from papercli.library import Library
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# ``--format`` of list and search (see papercli.render.PLAIN_FIELDS).
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="FIELDS",
+        help="Tab-separated FIELDS, one paper a line (key,year,title,...: see README).",
+    ),
+]
 
 
 class State:
