@@ -88,6 +88,7 @@ def main_options(
 ) -> None:
     state.library_option = library
     state.problems_reported = False
+    state.config_checked = False
 
 
 def bib_fields(values: list[str]) -> dict[str, str]:

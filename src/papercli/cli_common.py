@@ -17,6 +17,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
+from papercli.config import Settings
 from papercli.errors import PapercliError
 from papercli.library import Library
 
@@ -40,6 +41,7 @@ class State:
 
     library_option: Path | None = None
     problems_reported: bool = False
+    config_checked: bool = False
 
 
 state = State()
@@ -76,6 +78,18 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def checked_settings() -> Settings:
+    """The config file's settings; its unknown keys said on stderr once per command."""
+    from papercli.config import load_settings
+
+    settings = load_settings()
+    if not state.config_checked:
+        state.config_checked = True
+        for message in settings.warnings:
+            warn(f"warning: {message}")
+    return settings
+
+
 def open_library() -> Library:
     """The library chosen by --library, PAPERCLI_LIBRARY, the config file or the default.
 
@@ -83,7 +97,7 @@ def open_library() -> Library:
     """
     from papercli.config import library_path
 
-    path, is_default = library_path(state.library_option)
+    path, is_default = library_path(state.library_option, checked_settings)
     if is_default and not (path / "library.toml").exists():
         from papercli.bundled import install_bundled
 

@@ -16,7 +16,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
+from papercli.cli_common import (
+    checked_settings,
+    handle_errors,
+    open_library,
+    report_problems_once,
+    warn,
+)
 from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
@@ -751,12 +757,11 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
 def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
     cited form an alias; a paper the library has already gets the alias only."""
-    from papercli.config import load_settings
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder, norm_doi
 
-    settings = load_settings()
+    settings = checked_settings()
     fetched = {}
     for name, doi in dois.items():
         try:
