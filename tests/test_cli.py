@@ -344,7 +344,8 @@ def test_note_in_the_editor(
     assert notes[0]["page"] == "2"
     monkeypatch.setenv("EDITOR", write_editor(tmp_path, "pass\n"))
     result = cli("note", "hu2021lora")
-    assert result.exit_code == 2 and "the note is empty" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == "papercli: the note is empty; nothing was saved\n"
 
 
 def test_open_uses_the_browser(

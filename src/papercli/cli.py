@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -18,6 +19,7 @@ import typer
 from papercli import __version__
 from papercli.cli_common import (
     FieldsOpt,
+    ask_first,
     confirm,
     echo,
     handle_errors,
@@ -514,42 +516,143 @@ def _carry_edit(before: Paper, after: Paper) -> list[str]:
 def note(
     ref: RefArg,
     text: Annotated[
-        str | None, typer.Argument(help="The note (Markdown); without it, opens the editor.")
+        str | None,
+        typer.Argument(help="The note (Markdown); without it, the editor opens on a template."),
     ] = None,
     page: Annotated[str | None, typer.Option(help="The page it refers to.")] = None,
     section: Annotated[str | None, typer.Option(help="The section it refers to.")] = None,
     quote: Annotated[str | None, typer.Option(help="The passage it annotates.")] = None,
+    edit_number: Annotated[
+        int | None,
+        typer.Option("--edit", metavar="N", help="Change note N: in the editor, or to TEXT."),
+    ] = None,
+    delete_number: Annotated[
+        int | None, typer.Option("--delete", metavar="N", help="Delete note N (asks first).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
-    """Append a note to a paper; with no text, write it in the editor.
+    """Add a note to a paper, change one (--edit N) or delete one (--delete N).
 
-    Example: papercli note hu2021lora "rank 4 is enough for GPT-3" --page 7
+    With no TEXT the editor ($VISUAL, $EDITOR) opens on a template: the paper's title, authors
+    and key, page, section and quote lines to fill, and the earlier notes as comments; an empty
+    note saves nothing. Notes are numbered as 'papercli notes' shows them.
+
+    Examples: papercli note 2106.09685 "rank 4 is enough for GPT-3" --page 7;
+    papercli note 2106.09685 --edit 1; papercli note 2106.09685 --delete 1 --yes
     """
-    import tempfile
-
+    if edit_number is not None and delete_number is not None:
+        raise UsageError("give --edit N or --delete N, not both")
     library = open_library()
     key = library.resolve(ref)
-    library.read(key)  # refuse before the editor opens if the file is malformed
-    if text is None:
-        with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:
-            draft = Path(tmp) / f"{key}-note.md"
-            draft.write_text("")
-            run_editor(draft)
-            try:
-                text = read_draft(draft).decode("utf-8")
-            except UnicodeDecodeError:
-                raise UsageError("the note is not UTF-8 text; nothing was saved") from None
-    if not text.strip():
-        raise UsageError("the note is empty; nothing was saved")
-    new = Note(
-        text=text.strip(),
-        created=timestamp(),
-        page=page or "",
-        section=section or "",
-        quote=quote or "",
-    )
+    paper = library.read(key)  # refuse before the editor opens if the file is malformed
+    if delete_number is not None:
+        if text is not None or page is not None or section is not None or quote is not None:
+            raise UsageError("--delete N takes no TEXT, --page, --section or --quote")
+        delete_note(library, paper, delete_number, yes)
+        return
+    if edit_number is not None:
+        old = numbered_note(paper, edit_number)
+        start = replace(old, page=_given(page, old.page), section=_given(section, old.section))
+        start.quote = _given(quote, old.quote)
+        changed = written_note(paper, start, text, edit_number)
+        if not changed.text:
+            raise UsageError(
+                f"the note's text is empty; note {edit_number} was not changed (to delete it: "
+                f"papercli note {key} --delete {edit_number})"
+            )
+        if changed == old:
+            echo(f"no changes to note {edit_number} of {key}")
+            return
+
+        def swap(p: Paper) -> None:
+            _same_note(p, edit_number, old, "your change was not saved")
+            p.notes[edit_number - 1] = changed
+
+        with library.writing() as writer:
+            writer.update(key, swap)
+        echo(f"changed note {edit_number} of {key}")
+        return
+    start = Note(text="", page=page or "", section=section or "", quote=quote or "")
+    new = written_note(paper, start, text, None)
+    if not new.text:
+        if text is not None:
+            raise UsageError("the note is empty; nothing was saved")
+        warn("the note is empty; nothing was saved")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    new.created = timestamp()
     with library.writing() as writer:
         paper = writer.update(key, lambda p: p.notes.append(new))
     echo(f"added note {len(paper.notes)} to {key}")
+
+
+def _given(option: str | None, before: str) -> str:
+    return before if option is None else option
+
+
+def numbered_note(paper: Paper, number: int) -> Note:
+    """Note ``number`` (from 1) of ``paper``, or ``NotFoundError`` saying how many it has."""
+    if not 1 <= number <= len(paper.notes):
+        has = f"it has {len(paper.notes)}" if paper.notes else "it has none"
+        raise NotFoundError(
+            f"{paper.key} has no note {number}: {has} (see 'papercli notes {paper.key}')"
+        )
+    return paper.notes[number - 1]
+
+
+def _same_note(paper: Paper, number: int, expected: Note, what: str) -> None:
+    """Refuse when note ``number`` is no longer ``expected`` (another papercli changed the
+    notes meanwhile), so a number never hits the wrong note."""
+    if len(paper.notes) < number or paper.notes[number - 1] != expected:
+        raise LibraryError(
+            f"the notes of {paper.key} changed meanwhile; {what}: see 'papercli notes {paper.key}'"
+        )
+
+
+def written_note(paper: Paper, start: Note, text: str | None, number: int | None) -> Note:
+    """``start`` with TEXT given on the command line, or with what the person wrote in the
+    editor's template (fields whose lines they removed keep their values)."""
+    from papercli.note_template import read_template, template
+
+    if text is not None:
+        return replace(start, text=text.strip())
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:
+        draft = Path(tmp) / f"{paper.key}-note.md"
+        draft.write_text(template(paper, start, number), encoding="utf-8")
+        run_editor(draft)
+        try:
+            written = read_template(read_draft(draft).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise UsageError("the note is not UTF-8 text; nothing was saved") from None
+    return replace(
+        start,
+        text=written.text,
+        page=_given(written.page, start.page),
+        section=_given(written.section, start.section),
+        quote=_given(written.quote, start.quote),
+    )
+
+
+def delete_note(library: Library, paper: Paper, number: int, yes: bool) -> None:
+    """Delete note ``number`` of ``paper``, asking first on a terminal unless ``yes``."""
+    from papercli.note_template import note_summary
+
+    old = numbered_note(paper, number)
+    first = " ".join(old.text.split())
+    described = f"{note_summary(number, old)} of {paper.key}: " + (
+        first if len(first) <= 60 else first[:59] + "…"
+    )
+    if not yes:
+        ask_first(f"Delete {described}?", "deleting a note", "deleted")
+
+    def drop(p: Paper) -> None:
+        _same_note(p, number, old, "nothing was deleted")
+        del p.notes[number - 1]
+
+    with library.writing() as writer:
+        writer.update(paper.key, drop)
+    echo(f"deleted {described}")
 
 
 @app.command()
@@ -600,11 +703,7 @@ def rm(
     rows = library.index().rows
     named = [f"{key} ({rows[key][2]})" if key in rows else key for key in keys]
     if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not removing without confirmation: pass --yes")
-        if not confirm(f"Remove {len(keys)} paper(s): {'; '.join(named)}?"):
-            warn("nothing removed")
-            raise typer.Exit(EXIT_NOT_FOUND)
+        ask_first(f"Remove {len(keys)} paper(s): {'; '.join(named)}?", "removing", "removed")
     with library.writing() as writer:
         for key in keys:
             writer.delete(key)

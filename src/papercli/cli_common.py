@@ -147,3 +147,15 @@ def confirm(question: str) -> bool:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
+
+
+def ask_first(question: str, doing: str, done: str) -> None:
+    """Go on only when the person answers yes on a terminal: with no terminal, refuse (the
+    command's --yes says yes); a no is said ("nothing removed") and exits 1."""
+    from papercli.errors import EXIT_NOT_FOUND, UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(f"not {doing} without confirmation: pass --yes")
+    if not confirm(question):
+        warn(f"nothing {done}")
+        raise typer.Exit(EXIT_NOT_FOUND)
