@@ -494,7 +494,7 @@ def edit(ref: RefArg) -> None:
                     f"{key} changed on disk while you edited it; your edit was not saved"
                 )
             carried = _carry_edit(before, after)
-            writer._write(path, dump_paper(after) if carried else edited)
+            writer._write(path, dump_paper(after, edited) if carried else edited)
     echo(f"saved {key}")
     if carried:
         echo(f"the BibTeX record follows your edit: {', '.join(carried)}")
