@@ -17,8 +17,11 @@ from rich.cells import cell_len
 from conftest import Runner, run_papercli
 
 
-def on_a_terminal(*args: str, env: dict[str, str] | None = None, columns: int = 120) -> str:
-    """Run papercli with stdout on a pseudo-terminal ``columns`` wide; return what it showed."""
+def on_a_terminal(
+    *args: str, env: dict[str, str] | None = None, columns: int = 120, stderr: bool = False
+) -> str:
+    """Run papercli with stdout (and stderr if asked) on a pseudo-terminal ``columns`` wide;
+    return what it showed."""
     leader, follower = pty.openpty()
     full_env = dict(os.environ, COLUMNS=str(columns), TERM="xterm-256color", **(env or {}))
     full_env.pop("NO_COLOR", None)
@@ -26,7 +29,7 @@ def on_a_terminal(*args: str, env: dict[str, str] | None = None, columns: int = 
     proc = subprocess.Popen(
         [sys.executable, "-m", "papercli", *args],
         stdout=follower,
-        stderr=subprocess.DEVNULL,
+        stderr=follower if stderr else subprocess.DEVNULL,
         env=full_env,
     )
     os.close(follower)
@@ -240,3 +243,61 @@ def test_papers_with_no_year_sort_last_in_either_direction(varied: Path) -> None
     assert run_papercli("list", "--sort", "year", "--reverse", "--format", "year").stdout.split()[
         :3
     ] == ["2017", "2017", "2022"]
+
+
+# -- the pager ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pager(tmp_path: Path) -> tuple[str, Path]:
+    """A PAGER value with arguments (run without a shell) and the file it records to: its
+    arguments, then what it read on stdin."""
+    script = tmp_path / "pager.py"
+    record = tmp_path / "paged.txt"
+    script.write_text(
+        "import sys\n"
+        f"with open({str(record)!r}, 'w') as out:\n"
+        "    out.write(' '.join(sys.argv[1:]) + '\\n' + sys.stdin.read())\n"
+    )
+    return f"{sys.executable} {script} --from 'papercli show'", record
+
+
+@pytest.fixture
+def many_notes(cli: Runner, library: Path) -> str:
+    assert cli("add", "--title", "Scaling Laws", "--year", "2020").exit_code == 0
+    for n in range(1, 13):
+        assert cli("note", "2020scaling", f"Observation number {n}.").exit_code == 0
+    return "2020scaling"
+
+
+@pytest.mark.parametrize("command", ["show", "notes"])
+def test_long_output_goes_through_the_pager(
+    many_notes: str, pager: tuple[str, Path], command: str
+) -> None:
+    value, record = pager
+    shown = on_a_terminal(command, many_notes, env={"PAGER": value, "LINES": "20"})
+    assert "Observation number 12." not in shown  # the pager had it, not the terminal
+    args, _, paged = record.read_text().partition("\n")
+    assert args == "--from papercli show"
+    assert "Note 12" in paged and "Observation number 12." in paged
+
+
+def test_no_pager_when_asked_short_or_piped(
+    many_notes: str, pager: tuple[str, Path], cli: Runner
+) -> None:
+    value, record = pager
+    shown = on_a_terminal("show", many_notes, "--no-pager", env={"PAGER": value, "LINES": "20"})
+    assert "Observation number 12." in shown
+    shown = on_a_terminal("notes", many_notes, env={"PAGER": value, "LINES": "200"})
+    assert "Observation number 12." in shown  # it fits on the screen
+    piped = run_papercli("show", many_notes, env={"PAGER": value, "LINES": "20"})
+    assert "### Note 12" in piped.stdout
+    assert not record.exists()
+
+
+def test_a_pager_that_cannot_run_is_said_and_the_text_shown(many_notes: str) -> None:
+    shown = on_a_terminal(
+        "notes", many_notes, env={"PAGER": "no-such-pager -x", "LINES": "20"}, stderr=True
+    )
+    assert "Observation number 12." in shown
+    assert "papercli: the pager 'no-such-pager' could not run" in shown

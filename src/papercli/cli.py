@@ -63,6 +63,9 @@ app = typer.Typer(
 )
 
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
+NoPagerOpt = Annotated[
+    bool, typer.Option("--no-pager", help="Print it all, without $PAGER, on a terminal too.")
+]
 RefArg = Annotated[str, typer.Argument(help="A key, an arXiv id, or a unique key prefix.")]
 
 
@@ -386,8 +389,10 @@ def list_cmd(
 def show(
     ref: RefArg,
     as_json: Annotated[bool, typer.Option("--json", help="The full record as JSON.")] = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Show one paper with its abstract and notes.
+    """Show one paper with its abstract and numbered notes (through $PAGER on a terminal when
+    longer than the screen).
 
     Example: papercli show vaswani2017attention
     """
@@ -398,7 +403,9 @@ def show(
         return
     from papercli.render import paper_markdown, show_markdown
 
-    show_markdown(paper_markdown(paper))
+    problem = show_markdown(paper_markdown(paper), pager=not no_pager)
+    if problem:
+        warn(problem)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,8 +667,10 @@ def delete_note(library: Library, paper: Paper, number: int, yes: bool) -> None:
 def notes(
     ref: RefArg,
     as_json: Annotated[bool, typer.Option("--json", help="The notes as JSON.")] = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """List a paper's notes.
+    """List a paper's notes, numbered as 'note --edit N' and 'note --delete N' take them
+    (through $PAGER on a terminal when longer than the screen).
 
     Example: papercli notes hu2021lora
     """
@@ -681,7 +690,9 @@ def notes(
         if item.quote:
             parts.append("\n".join(f"> {q}" for q in item.quote.splitlines()))
         parts.append(item.text.strip())
-    show_markdown("\n\n".join(parts) + "\n")
+    problem = show_markdown("\n\n".join(parts) + "\n", pager=not no_pager)
+    if problem:
+        warn(problem)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -369,15 +369,66 @@ def note_heading(number: int, note: Any) -> str:
     return f"### Note {number}{suffix}"
 
 
-def show_markdown(text: str) -> None:
-    """Markdown rendered on a terminal, as is elsewhere (control characters as escapes)."""
+def show_markdown(text: str, pager: bool = True) -> str | None:
+    """Markdown rendered on a terminal, as is elsewhere (control characters as escapes).
+
+    On a terminal, text longer than the screen goes through ``$PAGER`` (``less`` when it is
+    not set) unless ``pager`` is False. Returns a warning for the caller to say when the pager
+    could not run (the text is then printed here), else None."""
     text = visible(text)
     if not sys.stdout.isatty():
         sys.stdout.write(text)
-        return
+        return None
     from rich.markdown import Markdown
 
-    console().print(Markdown(text))
+    out = console()
+    with out.capture() as captured:
+        out.print(Markdown(text))
+    shown = captured.get()
+    if not pager or shown.count("\n") < out.size.height:
+        sys.stdout.write(shown)
+        return None
+    return page(shown)
+
+
+def pager_command() -> list[str]:
+    """``$PAGER`` split like a shell would (``less -R``), or ``less``; [] for none (PAGER set
+    empty or to ``cat``)."""
+    import os
+    import shlex
+
+    chosen = os.environ.get("PAGER")
+    if chosen is None:
+        return ["less"]
+    try:
+        words = shlex.split(chosen)
+    except ValueError:
+        return []
+    return [] if words in ([], ["cat"]) else words
+
+
+def page(text: str) -> str | None:
+    """Show ``text`` through the pager, run without a shell; ``less`` is told to keep colours
+    and to quit at once on text that fits (``LESS=FRX`` unless $LESS is set). Returns a
+    warning when the pager could not run (the text is then printed directly)."""
+    import os
+    import subprocess
+
+    command = pager_command()
+    if not command:
+        sys.stdout.write(text)
+        return None
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    sys.stdout.flush()
+    try:
+        subprocess.run(command, input=text.encode("utf-8"), env=env, check=False)
+    except OSError as exc:
+        sys.stdout.write(text)
+        return f"the pager {command[0]!r} could not run ({exc.strerror}): set $PAGER"
+    except KeyboardInterrupt:
+        pass  # the pager had the terminal: an interrupt there is a way to leave it
+    return None
 
 
 def counts_table(title: str, rows: Sequence[tuple[str, int]]) -> None:
