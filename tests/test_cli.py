@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -112,6 +113,66 @@ def test_every_command_has_help_with_an_example(cli: Runner) -> None:
         "stats",
     ):
         assert expected in names
+
+
+TYPE_LABEL = re.compile(r"<(?:bool|str|int|float|path|Path|list\[\w+\])>")
+
+
+def help_examples() -> list[list[str]]:
+    """The 'papercli ...' examples of each command's --help text, one line each."""
+    found = []
+    for _, cmd in all_commands():
+        text = " ".join((cmd.help or "").split())
+        for part in re.split(r"Examples?: ", text)[1:]:
+            found.append(
+                [f"papercli {e.strip().rstrip(';. ')}" for e in part.split("papercli ")[1:]]
+            )
+    return found
+
+
+def test_help_has_no_type_labels_and_one_meaning_for_each_short_option(cli: Runner) -> None:
+    meanings: dict[str, set[str]] = {}
+    for name, cmd in all_commands():
+        shown = cli(*name.split(), "--help").stdout
+        assert not TYPE_LABEL.search(shown), f"papercli {name} --help: {TYPE_LABEL.search(shown)}"
+        for param in cmd.params:
+            for short in (o for o in getattr(param, "opts", []) if len(o) == 2):
+                meanings.setdefault(short, set()).add(max(param.opts, key=len))
+    assert {s: m for s, m in meanings.items() if len(m) > 1} == {}
+    assert meanings["-n"] == {"--dry-run"}
+
+
+# Examples that need the network, a draft, a file to import, an editor or a browser.
+NOT_OFFLINE = re.compile(r"--cited|papercli (add \d|refresh |import |check |edit |open )")
+
+
+def test_every_help_example_works_on_the_bundled_library(tmp_path: Path) -> None:
+    """The examples of each --help run, as written and in turn, on a fresh copy of the
+    bundled library, and each finds something (exit 0, some output)."""
+    import shlex
+    import shutil
+
+    bundled = tmp_path / "bundled"
+    assert run_papercli("init", str(bundled)).returncode == 0
+    groups = help_examples()
+    ran = 0
+    for n, examples in enumerate(groups):
+        library = tmp_path / f"lib{n}"
+        shutil.copytree(bundled, library)
+        env = {"PAPERCLI_LIBRARY": str(library), "EDITOR": "true"}  # an editor changing nothing
+        for example in examples:
+            if NOT_OFFLINE.search(example):
+                continue
+            command, _, pipe = example.partition(" | ")
+            words = shlex.split(command)[1:]
+            result = run_papercli(*words, env=env, cwd=tmp_path)
+            assert result.returncode == 0, (example, result.stderr)
+            output = words[words.index("-o") + 1] if "-o" in words else ""
+            assert result.stdout.strip() or (tmp_path / output).read_text().strip(), example
+            if pipe.startswith("jq"):
+                assert json.loads(result.stdout), example
+            ran += 1
+    assert sum(map(len, groups)) >= 25 and ran >= 18
 
 
 def test_version_and_python_m(cli: Runner) -> None:

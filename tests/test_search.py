@@ -295,7 +295,7 @@ def test_damaged_index_is_rebuilt(cli: Runner, lib: Path) -> None:
 def test_help_documents_the_syntax(cli: Runner) -> None:
     result = cli("search", "--help")
     assert result.exit_code == 0
-    for part in ("tag:peft", "-tag:vision", "author:hu", "year:2019..2023", "year:>=2020",
+    for part in ("tag:papers", "-tag:articles", "author:hu", "year:2019..2023", "year:>=2020",
                  "status:unread", "exact phrase", "--not-tag", "--json"):  # fmt: skip
         assert part in result.stdout
 
@@ -334,7 +334,7 @@ def test_dash_h_is_help_and_negated_filters_still_work(cli: Runner, lib: Path) -
     result = cli("search", "lora", "-h")
     assert result.exit_code == 0
     assert result.stdout == cli("search", "--help").stdout
-    assert "-tag:vision" in result.stdout
+    assert "-tag:articles" in result.stdout
     assert keys_of(cli, "transformers", "-tag:vision", "-author:alammar", "-year:2017") == [
         "dao2022flashattention"
     ]

@@ -24,6 +24,7 @@ from papercli.cli_common import (
     echo,
     handle_errors,
     open_library,
+    plain_help,
     print_json,
     report_problems_once,
     state,
@@ -54,19 +55,24 @@ from papercli.models import (
 app = typer.Typer(
     name="papercli",
     help="A research-notes manager: papers and annotated notes in a local TOML library.\n\n"
-    "Examples: papercli search chinchilla; papercli add 2106.09685 --tag peft; "
+    "Examples: papercli search chinchilla; papercli add 2305.14314 --tag fine-tuning; "
     "papercli export bibtex --cited draft.tex -o refs.bib",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no type labels such as <bool> beside flags
 )
 
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="A tag (repeatable).")
+]
 NoPagerOpt = Annotated[
     bool, typer.Option("--no-pager", help="Print it all, without $PAGER, on a terminal too.")
 ]
-RefArg = Annotated[str, typer.Argument(help="A key, an arXiv id, or a unique key prefix.")]
+RefArg = Annotated[
+    str, typer.Argument(metavar="REF", help="A key, an arXiv id, or a unique key prefix.")
+]
 
 
 def _version(value: bool) -> None:
@@ -82,6 +88,7 @@ def main_options(
         typer.Option(
             "--library",
             "-L",
+            metavar="PATH",
             help="The library directory (default: $PAPERCLI_LIBRARY, the config file, "
             "or the user data directory).",
             show_default=False,
@@ -132,7 +139,8 @@ def tags_from(values: list[str] | None) -> list[str]:
 @handle_errors
 def init(
     path: Annotated[
-        Path | None, typer.Argument(help="Where to create it (default: the default library).")
+        Path | None,
+        typer.Argument(metavar="PATH", help="Where to create it (default: the default library)."),
     ] = None,
     empty: Annotated[bool, typer.Option("--empty", help="Without the bundled papers.")] = False,
 ) -> None:
@@ -159,41 +167,52 @@ def add(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="ID",
             help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...) and DOIs "
             "(10.1038/nature14539, doi:..., https://doi.org/...).",
             show_default=False,
         ),
     ] = None,
-    title: Annotated[str | None, typer.Option(help="Title, for an entry typed by hand.")] = None,
+    title: Annotated[
+        str | None, typer.Option(metavar="TITLE", help="Title, for an entry typed by hand.")
+    ] = None,
     author: Annotated[
         list[str] | None,
         typer.Option(
             "--author",
             "-a",
+            metavar="NAME",
             help="An author, 'Given Family' or 'Family, Given' "
             "(repeatable); {Braced Name} for an organisation.",
         ),
     ] = None,
-    year: Annotated[int | None, typer.Option(help="Year of publication.")] = None,
-    url: Annotated[str | None, typer.Option(help="Where to read it.")] = None,
+    year: Annotated[int | None, typer.Option(metavar="YEAR", help="Year of publication.")] = None,
+    url: Annotated[str | None, typer.Option(metavar="URL", help="Where to read it.")] = None,
     kind: Annotated[
-        str, typer.Option("--type", help=f"One of: {', '.join(PAPER_TYPES)}.")
+        str, typer.Option("--type", metavar="TYPE", help=f"One of: {', '.join(PAPER_TYPES)}.")
     ] = "paper",
-    venue: Annotated[str | None, typer.Option(help="Journal or conference.")] = None,
-    doi: Annotated[str | None, typer.Option(help="DOI.")] = None,
-    key: Annotated[str | None, typer.Option(help="Choose the citation key.")] = None,
+    venue: Annotated[
+        str | None, typer.Option(metavar="VENUE", help="Journal or conference.")
+    ] = None,
+    doi: Annotated[str | None, typer.Option(metavar="DOI", help="DOI.")] = None,
+    key: Annotated[str | None, typer.Option(metavar="KEY", help="Choose the citation key.")] = None,
     bib_field: Annotated[
         list[str] | None,
         typer.Option(
             "--field",
             "-f",
+            metavar="NAME=VALUE",
             help="A BibTeX field for the bibliography, NAME=VALUE as written in a .bib "
             "(repeatable): --field volume=30 --field pages=5998--6008.",
         ),
     ] = None,
     tag: TagOpt = None,
-    note: Annotated[str | None, typer.Option(help="A first note (Markdown).")] = None,
-    status: Annotated[str, typer.Option(help="unread, reading or read.")] = "unread",
+    note: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="A first note (Markdown).")
+    ] = None,
+    status: Annotated[
+        str, typer.Option(metavar="STATUS", help="unread, reading or read.")
+    ] = "unread",
     update: Annotated[
         bool, typer.Option("--update", help="arXiv: refresh papers already in the library.")
     ] = False,
@@ -204,7 +223,7 @@ def add(
 ) -> None:
     """Add papers from arXiv by identifier, or one paper typed by hand with --title.
 
-    Examples: papercli add 2106.09685 --tag peft;
+    Examples: papercli add 2305.14314 --tag fine-tuning;
     papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue Nature
     --field volume=521 --field pages=436--444
     """
@@ -340,19 +359,26 @@ def select_rows(
 @handle_errors
 def list_cmd(
     tag: TagOpt = None,
-    status: Annotated[str | None, typer.Option(help="unread, reading or read.")] = None,
-    kind: Annotated[str | None, typer.Option("--type", help="paper, article, repo, ...")] = None,
-    sort: Annotated[str, typer.Option(help="added (newest first), year, title or key.")] = "added",
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help="unread, reading or read.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--type", metavar="TYPE", help="paper, article, repo, ...")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(metavar="ORDER", help="added (newest first), year, title or key.")
+    ] = "added",
     reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", help="At most N papers (0: all).")
+        # No -n: that is --dry-run in the import commands (one meaning for a short option).
+        int | None, typer.Option("--limit", metavar="N", help="At most N papers (0: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list (see README).")] = False,
     fields_spec: FieldsOpt = None,
 ) -> None:
     """List papers, newest first; filter by tags (all must match), status and type.
 
-    Example: papercli list --tag peft --status unread --sort year --limit 20
+    Example: papercli list --tag large-language-model --status unread --sort year --limit 20
     """
     if status:
         validate_status(status)
@@ -394,7 +420,7 @@ def show(
     """Show one paper with its abstract and numbered notes (through $PAGER on a terminal when
     longer than the screen).
 
-    Example: papercli show vaswani2017attention
+    Example: papercli show 1706.03762
     """
     library = open_library()
     paper = library.read(library.resolve(ref))
@@ -465,7 +491,7 @@ def read_draft(draft: Path) -> bytes:
 def edit(ref: RefArg) -> None:
     """Edit a paper's TOML file in $VISUAL or $EDITOR; an invalid edit is not saved.
 
-    Example: EDITOR='code -w' papercli edit hu2021lora
+    Example: EDITOR='code -w' papercli edit 2106.09685
     """
     import tempfile
 
@@ -524,11 +550,17 @@ def note(
     ref: RefArg,
     text: Annotated[
         str | None,
-        typer.Argument(help="The note (Markdown); without it, the editor opens on a template."),
+        typer.Argument(
+            metavar="TEXT", help="The note (Markdown); without it, the editor opens on a template."
+        ),
     ] = None,
-    page: Annotated[str | None, typer.Option(help="The page it refers to.")] = None,
-    section: Annotated[str | None, typer.Option(help="The section it refers to.")] = None,
-    quote: Annotated[str | None, typer.Option(help="The passage it annotates.")] = None,
+    page: Annotated[str | None, typer.Option(metavar="PAGE", help="The page it refers to.")] = None,
+    section: Annotated[
+        str | None, typer.Option(metavar="SECTION", help="The section it refers to.")
+    ] = None,
+    quote: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="The passage it annotates.")
+    ] = None,
     edit_number: Annotated[
         int | None,
         typer.Option("--edit", metavar="N", help="Change note N: in the editor, or to TEXT."),
@@ -672,7 +704,7 @@ def notes(
     """List a paper's notes, numbered as 'note --edit N' and 'note --delete N' take them
     (through $PAGER on a terminal when longer than the screen).
 
-    Example: papercli notes hu2021lora
+    Example: papercli notes 2203.15556
     """
     from papercli.render import note_heading, show_markdown
 
@@ -702,12 +734,12 @@ def notes(
 @app.command()
 @handle_errors
 def rm(
-    refs: Annotated[list[str], typer.Argument(help="Papers to remove.")],
+    refs: Annotated[list[str], typer.Argument(metavar="REF", help="Papers to remove.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Remove papers (and their notes) from the library; asks first unless --yes.
 
-    Example: papercli rm vaswani2017attention --yes
+    Examples: papercli add --title "Scratch paper" --year 2026; papercli rm 2026scratch --yes
     """
     library = open_library()
     keys = list(dict.fromkeys(library.resolve_exact(r) for r in refs))
@@ -730,7 +762,7 @@ def status(
 ) -> None:
     """Set a paper's reading status.
 
-    Example: papercli status hu2021lora read
+    Example: papercli status 2106.09685 read
     """
     validate_status(value)
     library = open_library()
@@ -744,11 +776,11 @@ def status(
 @handle_errors
 def tag(
     ref: RefArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags to add.")],
+    tags: Annotated[list[str], typer.Argument(metavar="TAG", help="Tags to add.")],
 ) -> None:
     """Add tags to a paper.
 
-    Example: papercli tag hu2021lora peft fine-tuning
+    Example: papercli tag 2106.09685 fine-tuning peft
     """
     new = tags_from(tags)
     library = open_library()
@@ -764,11 +796,11 @@ def tag(
 @handle_errors
 def untag(
     ref: RefArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags to remove.")],
+    tags: Annotated[list[str], typer.Argument(metavar="TAG", help="Tags to remove.")],
 ) -> None:
     """Remove tags from a paper.
 
-    Example: papercli untag hu2021lora vision
+    Example: papercli untag 2106.09685 derivatives-of-llama
     """
     gone = set(tags_from(tags))
     library = open_library()
@@ -788,7 +820,9 @@ def untag(
 
 tags_app = typer.Typer(
     help="Every tag with its count; 'tags rename OLD NEW' renames one.\n\n"
-    "Examples: papercli tags --sort name; papercli tags rename llm large-language-model"
+    "Examples: papercli tags --sort name; "
+    "papercli tags rename language-models large-language-model",
+    rich_markup_mode=None,
 )
 app.add_typer(tags_app, name="tags")
 
@@ -798,7 +832,7 @@ app.add_typer(tags_app, name="tags")
 def tags_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON object tag -> count.")] = False,
-    sort: Annotated[str, typer.Option(help="count or name.")] = "count",
+    sort: Annotated[str, typer.Option(metavar="ORDER", help="count or name.")] = "count",
 ) -> None:
     """Every tag with the number of papers that carry it.
 
@@ -832,12 +866,12 @@ def tags_list(
 @tags_app.command("rename")
 @handle_errors
 def tags_rename(
-    old: Annotated[str, typer.Argument(help="The tag to rename.")],
-    new: Annotated[str, typer.Argument(help="Its new name (merged if it exists).")],
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The tag to rename.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name (merged if it exists).")],
 ) -> None:
     """Rename a tag across the library (merging into NEW where a paper has both).
 
-    Example: papercli tags rename llm large-language-model
+    Example: papercli tags rename language-models large-language-model
     """
     old_tag, new_tag = normalize_tag(old), normalize_tag(new)
     library = open_library()
@@ -862,13 +896,13 @@ def tags_rename(
 @app.command()
 @handle_errors
 def rekey(
-    old: Annotated[str, typer.Argument(help="The paper (REF).")],
-    new: Annotated[str, typer.Argument(help="Its new citation key.")],
+    old: Annotated[str, typer.Argument(metavar="REF", help="The paper (REF).")],
+    new: Annotated[str, typer.Argument(metavar="NEW_KEY", help="Its new citation key.")],
 ) -> None:
     """Give a paper a new citation key, on purpose; the old key stays an alias, so drafts
     citing it still find the paper.
 
-    Example: papercli rekey vaswani2017attention transformer
+    Example: papercli rekey 1706.03762 attention-is-all-you-need
     """
     validate_key(new)
     library = open_library()
@@ -887,7 +921,7 @@ def open_cmd(
 ) -> None:
     """Open a paper's page (or PDF) in the web browser ($BROWSER is honoured).
 
-    Example: papercli open hu2021lora --pdf
+    Example: papercli open 2106.09685 --pdf
     """
     library = open_library()
     paper = library.read(library.resolve(ref))
@@ -1010,6 +1044,7 @@ from papercli import cli_arxiv, cli_export, cli_import, cli_search  # noqa: E402
 
 for _module in (cli_search, cli_arxiv, cli_export, cli_import):
     _module.register(app)
+plain_help(app)
 
 
 def _only_the_command_asked_for(argv: list[str]) -> None:

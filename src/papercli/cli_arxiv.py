@@ -223,7 +223,9 @@ def refresh(
     refs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Papers to refresh (keys, arXiv ids, key prefixes).", show_default=False
+            metavar="REF",
+            help="Papers to refresh (keys, arXiv ids, key prefixes).",
+            show_default=False,
         ),
     ] = None,
     all_papers: Annotated[
@@ -239,7 +241,7 @@ def refresh(
     Never changes a title, tags, notes, status or key, nor a non-empty abstract or author
     list. Up to 100 papers per request, 3 seconds apart.
 
-    Examples: papercli refresh hu2021lora; papercli refresh --missing; papercli refresh --all
+    Examples: papercli refresh 2106.09685; papercli refresh --missing; papercli refresh --all
     """
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
 

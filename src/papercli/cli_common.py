@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from papercli.config import Settings
 from papercli.errors import PapercliError
@@ -23,6 +24,37 @@ from papercli.library import Library
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class PlainHelpCommand(TyperCommand):
+    """A command whose --help names each argument by its metavar (REF, TAG...) without the
+    type label Typer adds to arguments (<str>, <list[str]>); options show their metavars."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = param.metavar or str(param.name).upper()
+                arguments.append((name + ("..." if param.nargs != 1 else ""), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def plain_help(app: typer.Typer) -> None:
+    """Give every command of ``app`` and of its groups ``PlainHelpCommand``'s help."""
+    for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = PlainHelpCommand
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            plain_help(group.typer_instance)
 
 
 # ``--format`` of list and search (see papercli.render.PLAIN_FIELDS).

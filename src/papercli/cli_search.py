@@ -23,15 +23,15 @@ from papercli.errors import EXIT_NOT_FOUND, UsageError
 SEARCH_HELP = """Find papers by what you remember: title words (typos welcome), authors, a
 nickname or acronym (lora, chinchilla, t5), a concept from the abstract or your notes.
 
-Inline filters can go inside QUERY: tag:peft (several tag: filters must all match; tag:a,b
-matches either), -tag:vision (a leading '-' negates any filter), author:hu,
+Inline filters can go inside QUERY: tag:papers (several tag: filters must all match; tag:a,b
+matches either), -tag:articles (a leading '-' negates any filter), author:hu,
 year:2021, year:2019..2023, year:>=2020, status:unread, type:paper, and "an exact phrase".
 
 With filters and no words it lists the papers that pass them, newest first.
 Exit status 1 when nothing matches.
 
-Examples: papercli search atention; papercli search lora tag:peft year:>=2021;
-papercli search --author vaswani --json; papercli search "few-shot" -tag:vision
+Examples: papercli search atention; papercli search llama tag:derivatives-of-llama year:>=2023;
+papercli search --author vaswani --json; papercli search "few-shot" -tag:articles
 """
 
 
@@ -51,30 +51,40 @@ def search_cmd(
     ctx: typer.Context,
     query: Annotated[
         list[str] | None,
-        typer.Argument(help="Words to look for, with optional inline filters.", show_default=False),
+        typer.Argument(
+            metavar="QUERY",
+            help="Words to look for, with optional inline filters.",
+            show_default=False,
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", help="Only papers with this tag (repeatable: all; a,b: either)."),
+        typer.Option(
+            "--tag", metavar="TAG", help="Only papers with this tag (repeatable: all; a,b: either)."
+        ),
     ] = None,
     not_tag: Annotated[
-        list[str] | None, typer.Option("--not-tag", help="Leave out papers with this tag.")
+        list[str] | None,
+        typer.Option("--not-tag", metavar="TAG", help="Leave out papers with this tag."),
     ] = None,
     author: Annotated[
-        list[str] | None, typer.Option("--author", help="Only papers by this author.")
+        list[str] | None,
+        typer.Option("--author", metavar="NAME", help="Only papers by this author."),
     ] = None,
     year: Annotated[
-        str | None, typer.Option(help="A year or range: 2021, 2019..2023, >=2020.")
+        str | None, typer.Option(metavar="YEAR", help="A year or range: 2021, 2019..2023, >=2020.")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--type", help="paper, article, repo, ... (repeatable).")
+        list[str] | None,
+        typer.Option("--type", metavar="TYPE", help="paper, article, repo, ... (repeatable)."),
     ] = None,
     status: Annotated[
-        list[str] | None, typer.Option(help="unread, reading or read (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="STATUS", help="unread, reading or read (repeatable)."),
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", help="At most N results (default 20; 0 for all)."),
+        typer.Option("--limit", metavar="N", help="At most N results (default 20; 0 for all)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="A JSON list, best first (see docs/search.md).")
