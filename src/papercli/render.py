@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from papercli.library import Summary
 from papercli.models import Paper, authors_short, display_author, family_name
-from papercli.visible import visible
+from papercli.visible import tab_separated, visible
 
 
 def console(stderr: bool = False) -> Any:
@@ -51,13 +51,23 @@ def _plain_columns(header: Sequence[str], rows: list[list[str]]) -> str:
 _KEY, _TYPE, _TITLE, _AUTHORS, _YEAR, _STATUS, _TAGS, _ARXIV = range(8)
 _DOI, _URL, _VENUE, _ADDED, _NOTES, _INCOMPLETE, _DATE = range(8, 15)
 
+_DISPLAYED: dict[str, str] = {}  # display_author's answers: authors recur, a list is long
+
+
+def _display(stored: str) -> str:
+    shown = _DISPLAYED.get(stored)
+    if shown is None:
+        shown = _DISPLAYED[stored] = display_author(stored)
+    return shown
+
+
 # The fields piped output and --format can show, each a full value on one line.
 PLAIN_FIELDS: dict[str, Callable[[tuple[Any, ...]], str]] = {
     "key": lambda r: r[_KEY],
     "year": lambda r: str(r[_YEAR] or ""),
     "status": lambda r: r[_STATUS],
     "type": lambda r: r[_TYPE],
-    "authors": lambda r: "; ".join([display_author(a) for a in r[_AUTHORS]]),
+    "authors": lambda r: "; ".join([_display(a) for a in r[_AUTHORS]]),
     "first-author": lambda r: family_name(r[_AUTHORS][0]) if r[_AUTHORS] else "",
     "tags": lambda r: ",".join(r[_TAGS]),
     "title": lambda r: r[_TITLE],
@@ -108,7 +118,7 @@ def plain_table(
             get(row) if get is not None else str(extra[name][i])
             for name, get in zip(fields, getters, strict=True)
         ]
-        lines.append("\t".join([visible(c, one_line=True) for c in cells]))
+        lines.append(tab_separated(cells))
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
 
