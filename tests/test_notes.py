@@ -195,3 +195,15 @@ def test_delete_n_on_a_terminal_asks_first(cli: Runner, lora: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("deleted note 2 (p. 3; 5; ")
     assert [n["text"] for n in notes_of(cli)] == ["Rank 4 is enough."]
+
+
+def test_a_note_with_comment_like_lines_is_not_edited_through_the_template(
+    cli: Runner, lora: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("note", "hu2021lora", "%% kept as written\nA note.").exit_code == 0
+    seen = editor(tmp_path, "", monkeypatch)
+    before = lora.read_bytes()
+    result = cli("note", "hu2021lora", "--edit", "3")
+    assert result.exit_code == 2
+    assert "note 3 has lines starting with %%, which the editor's template drops" in result.stderr
+    assert not seen.exists() and lora.read_bytes() == before

@@ -650,10 +650,16 @@ def _same_note(paper: Paper, number: int, expected: Note, what: str) -> None:
 def written_note(paper: Paper, start: Note, text: str | None, number: int | None) -> Note:
     """``start`` with TEXT given on the command line, or with what the person wrote in the
     editor's template (fields whose lines they removed keep their values)."""
-    from papercli.note_template import read_template, template
+    from papercli.note_template import COMMENT, read_template, template
 
     if text is not None:
         return replace(start, text=text.strip())
+    if any(line.startswith(COMMENT) for line in start.text.splitlines()):
+        raise UsageError(
+            f"note {number} has lines starting with {COMMENT}, which the editor's template drops: "
+            f"give the new text (papercli note {paper.key} --edit {number} TEXT) or use "
+            f"'papercli edit {paper.key}'"
+        )
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:

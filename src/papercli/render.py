@@ -1,4 +1,6 @@
-"""Showing papers to a person: rich tables and Markdown on a terminal, plain text elsewhere.
+"""Showing papers to a person: on a terminal, tables fitted to its width (``fit_columns``) and
+Markdown, through the pager when longer than the screen; elsewhere, tab-separated lines (one
+paper a line, every value whole: ``plain_table``) and plain text.
 
 rich is imported only when output goes to a terminal, so ``papercli list | grep`` and scripts
 do not pay for its import. rich honours ``NO_COLOR``. Nothing here reads or writes the library.
