@@ -174,7 +174,7 @@ def test_command_line_errors_are_one_line(library: Path) -> None:
     for args, words in (
         (["frobnicate"], "No such command 'frobnicate'. (see 'papercli --help')"),
         (["list", "--limit", "abc"], "Invalid value for '--limit'"),
-        (["show"], "Missing argument 'ref'. (see 'papercli show --help')"),
+        (["show"], "Missing argument 'REF'. (see 'papercli show --help')"),
         (["add", "--title", "x", "--year", "abc"], "(see 'papercli add --help')"),
     ):
         proc = run_papercli(*args)

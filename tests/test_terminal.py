@@ -301,3 +301,10 @@ def test_a_pager_that_cannot_run_is_said_and_the_text_shown(many_notes: str) -> 
     )
     assert "Observation number 12." in shown
     assert "papercli: the pager 'no-such-pager' could not run" in shown
+
+
+def test_a_narrow_terminal_keeps_key_and_title(varied: Path) -> None:
+    lines = table_lines(on_a_terminal("list", columns=40, env={"NO_COLOR": "1"}))
+    assert lines[0].split() == ["Key", "Title"]
+    assert all(cell_len(line) <= 40 for line in lines)
+    assert rows_of(lines)["shazeer2017very"][1].rstrip().endswith("…")

@@ -153,6 +153,7 @@ class TableColumn:
 CORE = 3  # priorities 0..CORE (key, title, year, author) are shown even when the title is narrow
 COMFORTABLE_TITLE = 40  # a column past the core ones is shown only if the title keeps this
 GAP = 2  # columns are two spaces apart
+NARROW_TITLE = 10  # on a very narrow terminal the title still shows, this wide
 
 
 def fit_columns(columns: Sequence[TableColumn], width: int) -> list[tuple[TableColumn, int]]:
@@ -172,8 +173,10 @@ def fit_columns(columns: Sequence[TableColumn], width: int) -> list[tuple[TableC
 
     for column in sorted(columns, key=lambda c: c.priority):
         trial = [*kept, column]
-        if flexible is None or column is flexible:
-            needed = 0 if flexible is None else flexible.narrowest()
+        if flexible is None:
+            needed = 0
+        elif column is flexible:
+            needed = min(NARROW_TITLE, flexible.natural())  # the title goes on a narrow screen
         elif column.priority <= CORE:
             needed = flexible.narrowest()
         else:
@@ -194,7 +197,7 @@ def fit_columns(columns: Sequence[TableColumn], width: int) -> list[tuple[TableC
             spare += give
     if flexible is not None and flexible in kept:
         left = width - GAP * (len(kept) - 1) - sum(widths.values())
-        widths[id(flexible)] = min(flexible.natural(), max(flexible.narrowest(), left))
+        widths[id(flexible)] = min(flexible.natural(), max(NARROW_TITLE, left))
     return [(c, widths[id(c)]) for c in columns if id(c) in widths]
 
 
