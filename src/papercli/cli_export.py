@@ -16,7 +16,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from papercli.cli_common import handle_errors, open_library, report_problems_once, warn
+from papercli.cli_common import (
+    checked_settings,
+    handle_errors,
+    open_library,
+    report_problems_once,
+    warn,
+)
 from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
@@ -25,33 +31,46 @@ from papercli.visible import json_visible, visible
 export_app = typer.Typer(
     help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.\n\n"
     "Examples: papercli export bibtex --cited draft.tex -o refs.bib; "
-    "papercli export markdown --tag peft -o peft.md",
+    "papercli export markdown --tag large-language-model -o llm.md",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 QueryArg = Annotated[
     str | None,
-    typer.Argument(help="A search, as in 'papercli search' (words, tag:, author:, year:)."),
+    typer.Argument(
+        metavar="QUERY", help="A search, as in 'papercli search' (words, tag:, author:, year:)."
+    ),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="Only papers with this tag (repeatable).")
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="Only papers with this tag (repeatable)."),
 ]
-StatusOpt = Annotated[str | None, typer.Option(help="Only papers with this status.")]
-TypeOpt = Annotated[str | None, typer.Option("--type", help="Only papers of this type.")]
+StatusOpt = Annotated[
+    str | None, typer.Option(metavar="STATUS", help="Only papers with this status.")
+]
+TypeOpt = Annotated[
+    str | None, typer.Option("--type", metavar="TYPE", help="Only papers of this type.")
+]
 KeyOpt = Annotated[
-    list[str] | None, typer.Option("--key", "-k", help="This paper (a key or REF; repeatable).")
+    list[str] | None,
+    typer.Option("--key", "-k", metavar="REF", help="This paper (a key or REF; repeatable)."),
 ]
 CitedOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--cited",
         "-c",
+        metavar="DRAFT",
         help="Exactly the papers a draft cites: .tex (follows \\input), .aux, biber's .bcf or "
         "Markdown (repeatable).",
     ),
 ]
 OutOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
+    ),
 ]
 
 
@@ -323,7 +342,7 @@ def export_bibtex(
     named on stderr (an error with --strict).
 
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
-    papercli export bibtex --tag peft --biblatex;
+    papercli export bibtex --tag attention-mechanism --biblatex;
     papercli export bibtex --cited draft.tex -o refs.bib --watch
     """
     if watch:
@@ -533,15 +552,17 @@ def export_markdown(
     kind: TypeOpt = None,
     key: KeyOpt = None,
     group_by: Annotated[
-        str, typer.Option("--group-by", "-g", help="tag, year, type or none.")
+        str, typer.Option("--group-by", "-g", metavar="GROUP", help="tag, year, type or none.")
     ] = "tag",
-    title: Annotated[str, typer.Option(help="The document's heading.")] = "Reading list",
+    title: Annotated[
+        str, typer.Option(metavar="TITLE", help="The document's heading.")
+    ] = "Reading list",
     output: OutOpt = None,
 ) -> None:
     """A Markdown reading list: contents, each paper linked with authors, year, venue and
     tags, and its notes (quotes as blockquotes, with pages).
 
-    Example: papercli export markdown --tag peft --group-by year -o peft.md
+    Example: papercli export markdown --tag ai-safety --group-by year -o safety.md
     """
     from papercli.markdown_export import GROUPINGS, reading_list
 
@@ -616,7 +637,7 @@ def export_json(
 ) -> None:
     """The full records (abstracts, notes, provenance) of the selected papers as a JSON list.
 
-    Example: papercli export json --tag peft | jq '.[].title'
+    Example: papercli export json --tag ai-safety | jq '.[].title'
     """
     import json
 
@@ -640,10 +661,12 @@ def export_json(
 
 def import_bibtex_cmd(
     files: Annotated[
-        list[Path], typer.Argument(help=".bib files (Zotero, Google Scholar, JabRef, arXiv).")
+        list[Path],
+        typer.Argument(metavar="FILE", help=".bib files (Zotero, Google Scholar, JabRef, arXiv)."),
     ],
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="A tag for every entry (repeatable)."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
@@ -716,6 +739,7 @@ def check_cmd(
     drafts: Annotated[
         list[Path],
         typer.Argument(
+            metavar="DRAFT",
             help="The draft: .tex (follows \\input), .aux, biber's .bcf, or Markdown (.md, "
             ".qmd, .Rmd).",
             show_default=False,
@@ -724,7 +748,9 @@ def check_cmd(
     unused: Annotated[
         Path | None,
         typer.Option(
-            "--unused", help="Also list the entries of this .bib the draft does not cite."
+            "--unused",
+            metavar="BIB",
+            help="Also list the entries of this .bib the draft does not cite.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
@@ -816,12 +842,11 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
 def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
     cited form an alias; a paper the library has already gets the alias only."""
-    from papercli.config import load_settings
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder, norm_doi
 
-    settings = load_settings()
+    settings = checked_settings()
     fetched = {}
     for name, doi in dois.items():
         try:

@@ -26,9 +26,10 @@ DEFAULT_SEPARATOR = "------"
 
 import_app = typer.Typer(
     help="Import reading lists, posts and .bib files into the library.\n\n"
-    "Examples: papercli import markdown awesome-list.md --tag nlp; "
+    "Examples: papercli import markdown awesome-list.md --tag reading-list; "
     "papercli import bibtex zotero.bib",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -39,10 +40,13 @@ def register(app: typer.Typer) -> None:
 
 FilesArg = Annotated[
     list[Path],
-    typer.Argument(help="Markdown files ('-' reads standard input).", show_default=False),
+    typer.Argument(
+        metavar="FILE", help="Markdown files ('-' reads standard input).", show_default=False
+    ),
 ]
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="A tag for every entry (repeatable).")
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="A tag for every entry (repeatable)."),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
@@ -133,6 +137,7 @@ def import_markdown_cmd(
         str | None,
         typer.Option(
             "--field",
+            metavar="FIELD",
             help="The files are JSON: read the Markdown from this text field (e.g. readme_en).",
         ),
     ] = None,
@@ -145,7 +150,7 @@ def import_markdown_cmd(
     was imported or merged and a file held no reference at all (one 'no references found in
     FILE' line each).
 
-    Example: papercli import markdown README.md --tag transformers --dry-run
+    Example: papercli import markdown README.md --tag reading-list --dry-run
     """
     from papercli.import_markdown import import_markdown, markdown_from_json
 
@@ -168,9 +173,12 @@ def import_markdown_cmd(
 @import_app.command("notes")
 @handle_errors
 def import_notes_cmd(
-    file: Annotated[Path, typer.Argument(help="A text file of posts ('-' reads standard input).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="A text file of posts ('-' reads standard input)."),
+    ],
     separator: Annotated[
-        str, typer.Option("--separator", help="The line between two posts.")
+        str, typer.Option("--separator", metavar="LINE", help="The line between two posts.")
     ] = DEFAULT_SEPARATOR,
     tag: TagOpt = None,
     dry_run: DryRunOpt = False,
