@@ -83,7 +83,11 @@ def filled(library: Path) -> Path:
 
 
 def run_papercli(
-    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """papercli as a real subprocess, with this process's (isolated) environment."""
     full_env = dict(os.environ)
@@ -95,4 +99,5 @@ def run_papercli(
         env=full_env,
         input=input,
         timeout=timeout,
+        cwd=cwd,
     )

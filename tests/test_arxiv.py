@@ -72,8 +72,8 @@ def test_add_prints_a_table_and_stores_every_field(
     r = cli("add", "2106.09685", "--tag", "peft", "--note", "rank 4 is enough", "--status", "read")
     assert r.exit_code == 0, r
     assert r.stdout == (
-        "KEY         YEAR  STATUS  AUTHORS          TAGS  TITLE\n"
-        "hu2021lora  2021  read    Hu, Shen et al.  peft  "
+        "hu2021lora\t2021\tread\tEdward J. Hu; Yelong Shen; Phillip Wallis; Zeyuan Allen-Zhu; "
+        "Yuanzhi Li; Shean Wang; Lu Wang; Weizhu Chen\tpeft\t"
         "LoRA: Low-Rank Adaptation of Large Language Models\n"
     )
     assert r.stderr == ""

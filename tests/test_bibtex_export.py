@@ -362,5 +362,50 @@ def test_characters_without_a_latex_form_are_reported(cli: Runner, library: Path
         "their ASCII letters: 日本語 (try --biblatex with LuaLaTeX or XeLaTeX)\n"
     )
     # Accented Latin letters have LaTeX forms: no warning.
-    assert cli("add", "--title", "Über Kübler", "--year", "2020").exit_code == 0
-    assert cli("export", "bibtex", "--key", "2020uber").stderr == ""
+    assert (
+        cli("add", "--title", "Über Kübler", "-a", "Jörg Kübler", "--year", "2020").exit_code == 0
+    )
+    assert cli("export", "bibtex", "--key", "kubler2020uber").stderr == ""
+
+
+def _add_incomplete(library: Path) -> None:
+    (library / "papers" / "hu2021x.toml").write_text(
+        'type = "paper"\ntitle = "arXiv:2106.09999"\nauthors = ["Hu, E."]\nyear = 2021\n'
+        'arxiv_id = "2106.09999"\nincomplete = ["title", "authors", "abstract"]\n'
+    )
+    (library / "papers" / "nodate.toml").write_text(
+        'type = "article"\ntitle = "A Post"\nauthors = ["Weng, Lilian"]\n'
+        'url = "https://example.org/post"\n'
+    )
+
+
+def test_incomplete_entries_are_named_on_stderr(filled: Path, cli: Runner) -> None:
+    _add_incomplete(filled)
+    r = cli("export", "bibtex", "-k", "hu2021x", "-k", "hu2021lora", "-k", "nodate")
+    assert r.exit_code == 0, r
+    assert "@misc{hu2021x," in r.stdout and "@misc{hu2021lora," in r.stdout
+    assert r.stderr == (
+        "papercli: warning: 2 entries incomplete (a bibliography from them is wrong): "
+        "hu2021x (title authors), nodate (year)\n"
+    )
+    complete = cli("export", "bibtex", "-k", "hu2021lora")
+    assert complete.exit_code == 0 and complete.stderr == ""
+
+
+def test_strict_refuses_incomplete_entries_and_writes_nothing(
+    filled: Path, cli: Runner, tmp_path: Path
+) -> None:
+    _add_incomplete(filled)
+    out = tmp_path / "refs.bib"
+    out.write_text("% the previous bibliography\n")
+    r = cli("export", "bibtex", "-k", "hu2021x", "-k", "hu2021lora", "--strict", "-o", str(out))
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr.startswith(
+        "papercli: error: 1 entry incomplete, nothing written (--strict): hu2021x (title authors);"
+    )
+    assert len(r.stderr.splitlines()) == 1
+    assert out.read_text() == "% the previous bibliography\n"
+    fine = cli("export", "bibtex", "-k", "hu2021lora", "--strict", "-o", str(out))
+    assert fine.exit_code == 0, fine
+    assert out.read_text().startswith("@misc{hu2021lora,")

@@ -108,7 +108,7 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
         stderr=subprocess.PIPE, text=True, env=dict(os.environ),
     )  # fmt: skip
 
-    def wait_for(check: object, seconds: float = 10) -> None:
+    def wait_for(check: object, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
@@ -134,7 +134,12 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
         assert out.stat().st_mtime_ns != written
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
     assert proc.returncode in (0, 130)
     assert "Traceback" not in err
     assert err.splitlines()[:3] == [

@@ -140,17 +140,17 @@ def test_mojibake_is_repaired() -> None:
 def test_import_reading_list(cli: Runner, library: Path) -> None:
     result = cli("import", "markdown", str(LIST))
     assert result.exit_code == 0, result
-    assert result.stdout == ("9 added, 0 merged, 0 already up to date, 0 skipped; 9 notes\n")
+    assert result.stdout == ("9 added, 0 merged, 0 already up to date, 0 skipped; 10 notes\n")
     assert sorted(Library.open(library).keys()) == [
-        "2018lukasz",
         "2021survey",
-        "attention",
         "devlin2018bert",
+        "exampleattention",
         "google2021switch",
         "hoffmann2022training",
         "hu2021lora",
         "karpathynanogpt",
         "kitaev2020reformer",
+        "youtube2018lukasz",
     ]
 
 
@@ -311,3 +311,28 @@ def test_a_windows_1252_file_is_said_so(cli: Runner, library: Path, tmp_path: Pa
     assert result.exit_code == 0, result
     assert result.stderr == f"papercli: {page}: not UTF-8, read as Windows-1252\n"
     assert [p.title for p in Library.open(library).papers()] == ["Caf\u00e9 attention"]
+
+
+def test_reference_links_and_autolinks(cli: Runner, library: Path, tmp_path: Path) -> None:
+    reading = tmp_path / "refs.md"
+    reading.write_text(
+        "# Papers\n\n"
+        "- [Attention Is All You Need][1] (Vaswani et al., 2017)\n"
+        "- [LoRA] by Edward Hu, Yelong Shen\n"
+        "- Switch Transformers <https://arxiv.org/abs/2101.03961>\n"
+        "- [a bracket that names nothing] stays text\n\n"
+        "```\n[1]: https://example.org/in-code-not-a-definition\n```\n\n"
+        "[1]: https://arxiv.org/abs/1706.03762\n"
+        '[lora]: <https://arxiv.org/abs/2106.09685> "LoRA"\n'
+    )
+    result = cli("import", "markdown", str(reading), "--json")
+    assert result.exit_code == 0, result
+    papers = {p.arxiv_id: p for p in Library.open(library).papers()}
+    assert sorted(papers) == ["1706.03762", "2101.03961", "2106.09685"]
+    assert papers["1706.03762"].title == "Attention Is All You Need"
+    assert papers["1706.03762"].year == 2017
+    assert papers["2106.09685"].title == "LoRA"
+    assert papers["2106.09685"].authors == ["Hu, Edward", "Shen, Yelong"]
+    assert papers["2101.03961"].title == "Switch Transformers"
+    skipped = [s["detail"] for s in json.loads(result.stdout)["skipped"]]
+    assert not any("in-code" in detail for detail in skipped)

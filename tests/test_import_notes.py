@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from papercli.import_notes import TitleIndex, split_posts
+from papercli.import_notes import TitleIndex, clean_post, split_posts, title_in_post
 from papercli.library import Library
 
 from conftest import Runner
@@ -117,3 +117,65 @@ def test_posts_naming_no_paper_exit_1(cli: Runner, library: Path, tmp_path: Path
     empty.write_text("")
     r = cli("import", "notes", str(empty))
     assert (r.exit_code, r.stderr) == (1, f"papercli: no references found in {empty}\n")
+
+
+def test_titles_posts_give_their_links() -> None:
+    cases = {
+        "LLaMA-Adapter V1: https://arxiv.org/abs/2303.16199": "LLaMA-Adapter V1",
+        "In Direct Preference Optimization: Your Language Model is Secretly a Reward Model "
+        "(https://arxiv.org/abs/2305.18290), the researchers show": "Direct Preference "
+        "Optimization: Your Language Model is Secretly a Reward Model",
+        "ResiDual: Transformer with Dual Residual Connections (https://arxiv.org/abs/2304.14802)": (
+            "ResiDual: Transformer with Dual Residual Connections"
+        ),
+        '(via "Grokking: Generalization Beyond Overfitting, https://arxiv.org/abs/2201.02177)': (
+            "Grokking: Generalization Beyond Overfitting"
+        ),
+        'A survey: "Instruction Tuning for Large Language Models" by Zhang et al.: '
+        "https://arxiv.org/abs/2308.10792": "Instruction Tuning for Large Language Models",
+        "More details in Intrinsic Dimensionality Explains the Effectiveness of Language Model "
+        "Fine-Tuning: https://arxiv.org/abs/2012.13255": "Intrinsic Dimensionality Explains the "
+        "Effectiveness of Language Model Fine-Tuning",
+        "- recurrent (RWKV, https://arxiv.org/abs/2305.13048)": "RWKV",
+        # Pointers and sentences are not titles.
+        "Paper: https://arxiv.org/abs/2111.08851": "",
+        "Link to the paper: https://arxiv.org/abs/2305.13230": "",
+        "Platypus, a new open-source LLM at the top of the leaderboard: "
+        "https://arxiv.org/abs/2308.07317": "",
+        "Just took the new Lion optimizer (https://arxiv.org/abs/2302.06675) for a spin": "",
+        '(1) "Asynchronous Methods" (2016, https://arxiv.org/abs/1602.01783). Introduces '
+        "policy gradients as https://arxiv.org/abs/2203.02155": "",
+    }
+    for post, title in cases.items():
+        assert title_in_post(post, post.rsplit("abs/", 1)[1][:10]) == title, post
+
+
+def test_notes_drop_scraping_residue() -> None:
+    assert (
+        clean_post("Embrace the randomness\n\nWhen… Show more") == "Embrace the randomness\n\nWhen…"
+    )
+    assert clean_post("LIMA is a gamechanger.\n\n1/6") == "LIMA is a gamechanger."
+    assert clean_post("[2/2]\n\n2) Instruction finetuning") == "2) Instruction finetuning"
+    assert clean_post("see https://aclanthology.org/2023.findings-acl.426/… now") == (
+        "see https://aclanthology.org/2023.findings-acl.426/ now"
+    )
+
+
+def test_a_paper_linked_outside_arxiv_becomes_an_entry(cli: Runner, library: Path) -> None:
+    posts = library.parent / "p.txt"
+    posts.write_text(
+        "this paper's nuts. kNN on gzip https://aclanthology.org/2023.findings-acl.426/…\n"
+        "------\nLLaMA-Adapter V2: https://arxiv.org/abs/2304.15010\n"
+    )
+    assert cli("import", "notes", str(posts)).exit_code == 0
+    by_url = {p.url: p for p in Library.open(library).papers()}
+    acl = by_url["https://aclanthology.org/2023.findings-acl.426/"]
+    assert acl.incomplete == ["title", "authors", "year", "abstract"]
+    assert [n.text for n in acl.notes] == [
+        "this paper's nuts. kNN on gzip https://aclanthology.org/2023.findings-acl.426/"
+    ]
+    adapter = by_url["https://arxiv.org/abs/2304.15010"]
+    assert (adapter.title, adapter.incomplete) == (
+        "LLaMA-Adapter V2",  # a name, kept as a stand-in refresh replaces
+        ["title", "authors", "abstract"],
+    )

@@ -43,3 +43,29 @@ def test_missing_parts_and_clashes() -> None:
     assert make_key([parse_author("Edward Hu")], 2021, "LoRA", taken) == "hu2021lorab"
     many = {"x2020y"} | {f"x2020y{chr(97 + i)}" for i in range(26)}
     assert make_key(["x"], 2020, "y", many) == "x2020yaa"
+
+
+@pytest.mark.parametrize(
+    ("url", "title", "key"),
+    [
+        ("https://github.com/karpathy/nanoGPT", "nanoGPT", "karpathynanogpt"),
+        ("https://github.com/benywon/ChineseBert", "benywon/ChineseBert", "benywonchinesebert"),
+        ("https://huggingface.co/blog/rlhf", "Illustrating RLHF", "huggingfaceillustrating"),
+        ("https://lilianweng.github.io/posts/x/", "Prompt Engineering", "lilianweng2023prompt"),
+        ("https://www.youtube.com/watch?v=1", "Attention explained", "youtube2023attention"),
+        (
+            "https://web.archive.org/web/2023/https://twitter.com/ylecun/status/1",
+            "Yann",
+            "ylecun2023yann",
+        ),
+        ("https://arxiv.org/abs/2305.18290", "Direct Preference Optimization", "2023direct"),
+    ],
+)
+def test_without_authors_the_site_names_the_entry(url: str, title: str, key: str) -> None:
+    assert base_key([], 2023 if "2023" in key else None, title, url) == key
+
+
+def test_authors_come_before_the_site() -> None:
+    authors = [parse_author("Jay Alammar")]
+    url = "http://jalammar.github.io/illustrated-transformer"
+    assert base_key(authors, 2018, "The Illustrated Transformer", url) == "alammar2018illustrated"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -17,7 +18,8 @@ import typer
 
 from papercli import __version__
 from papercli.cli_common import (
-    RefArg,
+    FieldsOpt,
+    ask_first,
     complete_paper_tags,
     complete_ref,
     complete_status,
@@ -27,6 +29,7 @@ from papercli.cli_common import (
     echo,
     handle_errors,
     open_library,
+    plain_help,
     print_json,
     report_problems_once,
     state,
@@ -57,16 +60,30 @@ from papercli.models import (
 app = typer.Typer(
     name="papercli",
     help="A research-notes manager: papers and annotated notes in a local TOML library.\n\n"
-    "Examples: papercli search chinchilla; papercli add 2106.09685 --tag peft; "
+    "Examples: papercli search chinchilla; papercli add 2305.14314 --tag fine-tuning; "
     "papercli export bibtex --cited draft.tex -o refs.bib",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no type labels such as <bool> beside flags
 )
 
 TagOpt = Annotated[
     list[str] | None,
-    typer.Option("--tag", "-t", help="A tag (repeatable).", autocompletion=complete_tags),
+    typer.Option(
+        "--tag", "-t", metavar="TAG", help="A tag (repeatable).", autocompletion=complete_tags
+    ),
+]
+NoPagerOpt = Annotated[
+    bool, typer.Option("--no-pager", help="Print it all, without $PAGER, on a terminal too.")
+]
+RefArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="REF",
+        help="A key, an arXiv id, or a unique key prefix.",
+        autocompletion=complete_ref,
+    ),
 ]
 
 
@@ -83,6 +100,7 @@ def main_options(
         typer.Option(
             "--library",
             "-L",
+            metavar="PATH",
             help="The library directory (default: $PAPERCLI_LIBRARY, the config file, "
             "or the user data directory).",
             show_default=False,
@@ -94,6 +112,7 @@ def main_options(
 ) -> None:
     state.library_option = library
     state.problems_reported = False
+    state.config_checked = False
 
 
 def bib_fields(values: list[str]) -> dict[str, str]:
@@ -132,7 +151,8 @@ def tags_from(values: list[str] | None) -> list[str]:
 @handle_errors
 def init(
     path: Annotated[
-        Path | None, typer.Argument(help="Where to create it (default: the default library).")
+        Path | None,
+        typer.Argument(metavar="PATH", help="Where to create it (default: the default library)."),
     ] = None,
     empty: Annotated[bool, typer.Option("--empty", help="Without the bundled papers.")] = False,
 ) -> None:
@@ -159,45 +179,60 @@ def add(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="ID",
             help="arXiv ids or URLs (2106.09685, arXiv:hep-th/9901001, ...) and DOIs "
             "(10.1038/nature14539, doi:..., https://doi.org/...).",
             show_default=False,
         ),
     ] = None,
-    title: Annotated[str | None, typer.Option(help="Title, for an entry typed by hand.")] = None,
+    title: Annotated[
+        str | None, typer.Option(metavar="TITLE", help="Title, for an entry typed by hand.")
+    ] = None,
     author: Annotated[
         list[str] | None,
         typer.Option(
             "--author",
             "-a",
+            metavar="NAME",
             help="An author, 'Given Family' or 'Family, Given' "
             "(repeatable); {Braced Name} for an organisation.",
         ),
     ] = None,
-    year: Annotated[int | None, typer.Option(help="Year of publication.")] = None,
-    url: Annotated[str | None, typer.Option(help="Where to read it.")] = None,
+    year: Annotated[int | None, typer.Option(metavar="YEAR", help="Year of publication.")] = None,
+    url: Annotated[str | None, typer.Option(metavar="URL", help="Where to read it.")] = None,
     kind: Annotated[
         str,
         typer.Option(
-            "--type", help=f"One of: {', '.join(PAPER_TYPES)}.", autocompletion=complete_type
+            "--type",
+            metavar="TYPE",
+            help=f"One of: {', '.join(PAPER_TYPES)}.",
+            autocompletion=complete_type,
         ),
     ] = "paper",
-    venue: Annotated[str | None, typer.Option(help="Journal or conference.")] = None,
-    doi: Annotated[str | None, typer.Option(help="DOI.")] = None,
-    key: Annotated[str | None, typer.Option(help="Choose the citation key.")] = None,
+    venue: Annotated[
+        str | None, typer.Option(metavar="VENUE", help="Journal or conference.")
+    ] = None,
+    doi: Annotated[str | None, typer.Option(metavar="DOI", help="DOI.")] = None,
+    key: Annotated[str | None, typer.Option(metavar="KEY", help="Choose the citation key.")] = None,
     bib_field: Annotated[
         list[str] | None,
         typer.Option(
             "--field",
             "-f",
+            metavar="NAME=VALUE",
             help="A BibTeX field for the bibliography, NAME=VALUE as written in a .bib "
             "(repeatable): --field volume=30 --field pages=5998--6008.",
         ),
     ] = None,
     tag: TagOpt = None,
-    note: Annotated[str | None, typer.Option(help="A first note (Markdown).")] = None,
+    note: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="A first note (Markdown).")
+    ] = None,
     status: Annotated[
-        str, typer.Option(help="unread, reading or read.", autocompletion=complete_status)
+        str,
+        typer.Option(
+            metavar="STATUS", help="unread, reading or read.", autocompletion=complete_status
+        ),
     ] = "unread",
     update: Annotated[
         bool, typer.Option("--update", help="arXiv: refresh papers already in the library.")
@@ -209,7 +244,7 @@ def add(
 ) -> None:
     """Add papers from arXiv by identifier, or one paper typed by hand with --title.
 
-    Examples: papercli add 2106.09685 --tag peft;
+    Examples: papercli add 2305.14314 --tag fine-tuning;
     papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue Nature
     --field volume=521 --field pages=436--444
     """
@@ -300,7 +335,8 @@ def select_rows(
     """Positions (in ``index.keys()`` order) of the papers that pass the filters, sorted.
 
     Works on the index's columns, so a list of 100,000 papers builds no per-paper objects.
-    Newest first for added and year; A to Z for title and key.
+    Newest first for added and year; A to Z for title and key. Papers with no year come last
+    when sorted by year, reversed or not.
     """
     keys = index.keys()
     picked: list[int] = list(range(len(keys)))
@@ -331,7 +367,13 @@ def select_rows(
             # Papers added together (an import): the newest published first.
             picked.sort(key=years.__getitem__, reverse=True)
             picked.sort(key=added.__getitem__, reverse=True)
-    return picked[::-1] if reverse else picked
+    if reverse:
+        picked.reverse()
+    if sort == "year":
+        # Papers with no year (0) go last in either direction: they are not the oldest.
+        years = index.column(_YEAR)
+        picked = [i for i in picked if years[i]] + [i for i in picked if not years[i]]
+    return picked
 
 
 @app.command("list")
@@ -339,22 +381,31 @@ def select_rows(
 def list_cmd(
     tag: TagOpt = None,
     status: Annotated[
-        str | None, typer.Option(help="unread, reading or read.", autocompletion=complete_status)
+        str | None,
+        typer.Option(
+            metavar="STATUS", help="unread, reading or read.", autocompletion=complete_status
+        ),
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--type", help="paper, article, repo, ...", autocompletion=complete_type),
+        typer.Option(
+            "--type", metavar="TYPE", help="paper, article, repo, ...", autocompletion=complete_type
+        ),
     ] = None,
-    sort: Annotated[str, typer.Option(help="added (newest first), year, title or key.")] = "added",
+    sort: Annotated[
+        str, typer.Option(metavar="ORDER", help="added (newest first), year, title or key.")
+    ] = "added",
     reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", help="At most N papers (0: all).")
+        # No -n: that is --dry-run in the import commands (one meaning for a short option).
+        int | None, typer.Option("--limit", metavar="N", help="At most N papers (0: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list (see README).")] = False,
+    fields_spec: FieldsOpt = None,
 ) -> None:
     """List papers, newest first; filter by tags (all must match), status and type.
 
-    Example: papercli list --tag peft --status unread --sort year --limit 20
+    Example: papercli list --tag large-language-model --status unread --sort year --limit 20
     """
     if status:
         validate_status(status)
@@ -364,6 +415,9 @@ def list_cmd(
         raise UsageError(f"invalid --sort {sort!r}: use one of {', '.join(SORTS)}")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
+    from papercli.render import paper_table, parse_fields
+
+    fields = parse_fields(fields_spec) if fields_spec is not None else []
     library = open_library()
     report_problems_once(library)
     index = library.index()
@@ -380,9 +434,7 @@ def list_cmd(
     if not rows:
         warn("no papers match")
         raise typer.Exit(EXIT_NOT_FOUND)
-    from papercli.render import paper_table
-
-    paper_table(rows)
+    paper_table(rows, fields=fields)
 
 
 @app.command()
@@ -390,10 +442,12 @@ def list_cmd(
 def show(
     ref: RefArg,
     as_json: Annotated[bool, typer.Option("--json", help="The full record as JSON.")] = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Show one paper with its abstract and notes.
+    """Show one paper with its abstract and numbered notes (through $PAGER on a terminal when
+    longer than the screen).
 
-    Example: papercli show vaswani2017attention
+    Example: papercli show 1706.03762
     """
     library = open_library()
     paper = library.read(library.resolve(ref))
@@ -402,7 +456,9 @@ def show(
         return
     from papercli.render import paper_markdown, show_markdown
 
-    show_markdown(paper_markdown(paper))
+    problem = show_markdown(paper_markdown(paper), pager=not no_pager)
+    if problem:
+        warn(problem)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,7 +518,7 @@ def read_draft(draft: Path) -> bytes:
 def edit(ref: RefArg) -> None:
     """Edit a paper's TOML file in $VISUAL or $EDITOR; an invalid edit is not saved.
 
-    Example: EDITOR='code -w' papercli edit hu2021lora
+    Example: EDITOR='code -w' papercli edit 2106.09685
     """
     import tempfile
 
@@ -498,7 +554,7 @@ def edit(ref: RefArg) -> None:
                     f"{key} changed on disk while you edited it; your edit was not saved"
                 )
             carried = _carry_edit(before, after)
-            writer._write(path, dump_paper(after) if carried else edited)
+            writer._write(path, dump_paper(after, edited) if carried else edited)
     echo(f"saved {key}")
     if carried:
         echo(f"the BibTeX record follows your edit: {', '.join(carried)}")
@@ -520,42 +576,155 @@ def _carry_edit(before: Paper, after: Paper) -> list[str]:
 def note(
     ref: RefArg,
     text: Annotated[
-        str | None, typer.Argument(help="The note (Markdown); without it, opens the editor.")
+        str | None,
+        typer.Argument(
+            metavar="TEXT", help="The note (Markdown); without it, the editor opens on a template."
+        ),
     ] = None,
-    page: Annotated[str | None, typer.Option(help="The page it refers to.")] = None,
-    section: Annotated[str | None, typer.Option(help="The section it refers to.")] = None,
-    quote: Annotated[str | None, typer.Option(help="The passage it annotates.")] = None,
+    page: Annotated[str | None, typer.Option(metavar="PAGE", help="The page it refers to.")] = None,
+    section: Annotated[
+        str | None, typer.Option(metavar="SECTION", help="The section it refers to.")
+    ] = None,
+    quote: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="The passage it annotates.")
+    ] = None,
+    edit_number: Annotated[
+        int | None,
+        typer.Option("--edit", metavar="N", help="Change note N: in the editor, or to TEXT."),
+    ] = None,
+    delete_number: Annotated[
+        int | None, typer.Option("--delete", metavar="N", help="Delete note N (asks first).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
 ) -> None:
-    """Append a note to a paper; with no text, write it in the editor.
+    """Add a note to a paper, change one (--edit N) or delete one (--delete N).
 
-    Example: papercli note hu2021lora "rank 4 is enough for GPT-3" --page 7
+    With no TEXT the editor ($VISUAL, $EDITOR) opens on a template: the paper's title, authors
+    and key, page, section and quote lines to fill, and the earlier notes as comments; an empty
+    note saves nothing. Notes are numbered as 'papercli notes' shows them.
+
+    Examples: papercli note 2106.09685 "rank 4 is enough for GPT-3" --page 7;
+    papercli note 2106.09685 --edit 1; papercli note 2106.09685 --delete 1 --yes
     """
-    import tempfile
-
+    if edit_number is not None and delete_number is not None:
+        raise UsageError("give --edit N or --delete N, not both")
     library = open_library()
     key = library.resolve(ref)
-    library.read(key)  # refuse before the editor opens if the file is malformed
-    if text is None:
-        with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:
-            draft = Path(tmp) / f"{key}-note.md"
-            draft.write_text("")
-            run_editor(draft)
-            try:
-                text = read_draft(draft).decode("utf-8")
-            except UnicodeDecodeError:
-                raise UsageError("the note is not UTF-8 text; nothing was saved") from None
-    if not text.strip():
-        raise UsageError("the note is empty; nothing was saved")
-    new = Note(
-        text=text.strip(),
-        created=timestamp(),
-        page=page or "",
-        section=section or "",
-        quote=quote or "",
-    )
+    paper = library.read(key)  # refuse before the editor opens if the file is malformed
+    if delete_number is not None:
+        if text is not None or page is not None or section is not None or quote is not None:
+            raise UsageError("--delete N takes no TEXT, --page, --section or --quote")
+        delete_note(library, paper, delete_number, yes)
+        return
+    if edit_number is not None:
+        old = numbered_note(paper, edit_number)
+        start = replace(old, page=_given(page, old.page), section=_given(section, old.section))
+        start.quote = _given(quote, old.quote)
+        changed = written_note(paper, start, text, edit_number)
+        if not changed.text:
+            raise UsageError(
+                f"the note's text is empty; note {edit_number} was not changed (to delete it: "
+                f"papercli note {key} --delete {edit_number})"
+            )
+        if changed == old:
+            echo(f"no changes to note {edit_number} of {key}")
+            return
+
+        def swap(p: Paper) -> None:
+            _same_note(p, edit_number, old, "your change was not saved")
+            p.notes[edit_number - 1] = changed
+
+        with library.writing() as writer:
+            writer.update(key, swap)
+        echo(f"changed note {edit_number} of {key}")
+        return
+    start = Note(text="", page=page or "", section=section or "", quote=quote or "")
+    new = written_note(paper, start, text, None)
+    if not new.text:
+        if text is not None:
+            raise UsageError("the note is empty; nothing was saved")
+        warn("the note is empty; nothing was saved")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    new.created = timestamp()
     with library.writing() as writer:
         paper = writer.update(key, lambda p: p.notes.append(new))
     echo(f"added note {len(paper.notes)} to {key}")
+
+
+def _given(option: str | None, before: str) -> str:
+    return before if option is None else option
+
+
+def numbered_note(paper: Paper, number: int) -> Note:
+    """Note ``number`` (from 1) of ``paper``, or ``NotFoundError`` saying how many it has."""
+    if not 1 <= number <= len(paper.notes):
+        has = f"it has {len(paper.notes)}" if paper.notes else "it has none"
+        raise NotFoundError(
+            f"{paper.key} has no note {number}: {has} (see 'papercli notes {paper.key}')"
+        )
+    return paper.notes[number - 1]
+
+
+def _same_note(paper: Paper, number: int, expected: Note, what: str) -> None:
+    """Refuse when note ``number`` is no longer ``expected`` (another papercli changed the
+    notes meanwhile), so a number never hits the wrong note."""
+    if len(paper.notes) < number or paper.notes[number - 1] != expected:
+        raise LibraryError(
+            f"the notes of {paper.key} changed meanwhile; {what}: see 'papercli notes {paper.key}'"
+        )
+
+
+def written_note(paper: Paper, start: Note, text: str | None, number: int | None) -> Note:
+    """``start`` with TEXT given on the command line, or with what the person wrote in the
+    editor's template (fields whose lines they removed keep their values)."""
+    from papercli.note_template import COMMENT, read_template, template
+
+    if text is not None:
+        return replace(start, text=text.strip())
+    if any(line.startswith(COMMENT) for line in start.text.splitlines()):
+        raise UsageError(
+            f"note {number} has lines starting with {COMMENT}, which the editor's template drops: "
+            f"give the new text (papercli note {paper.key} --edit {number} TEXT) or use "
+            f"'papercli edit {paper.key}'"
+        )
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="papercli-note-") as tmp:
+        draft = Path(tmp) / f"{paper.key}-note.md"
+        draft.write_text(template(paper, start, number), encoding="utf-8")
+        run_editor(draft)
+        try:
+            written = read_template(read_draft(draft).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise UsageError("the note is not UTF-8 text; nothing was saved") from None
+    return replace(
+        start,
+        text=written.text,
+        page=_given(written.page, start.page),
+        section=_given(written.section, start.section),
+        quote=_given(written.quote, start.quote),
+    )
+
+
+def delete_note(library: Library, paper: Paper, number: int, yes: bool) -> None:
+    """Delete note ``number`` of ``paper``, asking first on a terminal unless ``yes``."""
+    from papercli.note_template import note_summary
+
+    old = numbered_note(paper, number)
+    first = " ".join(old.text.split())
+    described = f"{note_summary(number, old)} of {paper.key}: " + (
+        first if len(first) <= 60 else first[:59] + "…"
+    )
+    if not yes:
+        ask_first(f"Delete {described}?", "deleting a note", "deleted")
+
+    def drop(p: Paper) -> None:
+        _same_note(p, number, old, "nothing was deleted")
+        del p.notes[number - 1]
+
+    with library.writing() as writer:
+        writer.update(paper.key, drop)
+    echo(f"deleted {described}")
 
 
 @app.command()
@@ -563,10 +732,12 @@ def note(
 def notes(
     ref: RefArg,
     as_json: Annotated[bool, typer.Option("--json", help="The notes as JSON.")] = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """List a paper's notes.
+    """List a paper's notes, numbered as 'note --edit N' and 'note --delete N' take them
+    (through $PAGER on a terminal when longer than the screen).
 
-    Example: papercli notes hu2021lora
+    Example: papercli notes 2203.15556
     """
     from papercli.render import note_heading, show_markdown
 
@@ -584,7 +755,9 @@ def notes(
         if item.quote:
             parts.append("\n".join(f"> {q}" for q in item.quote.splitlines()))
         parts.append(item.text.strip())
-    show_markdown("\n\n".join(parts) + "\n")
+    problem = show_markdown("\n\n".join(parts) + "\n", pager=not no_pager)
+    if problem:
+        warn(problem)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,24 +768,21 @@ def notes(
 @handle_errors
 def rm(
     refs: Annotated[
-        list[str], typer.Argument(help="Papers to remove.", autocompletion=complete_ref)
+        list[str],
+        typer.Argument(metavar="REF", help="Papers to remove.", autocompletion=complete_ref),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """Remove papers (and their notes) from the library; asks first unless --yes.
 
-    Example: papercli rm vaswani2017attention --yes
+    Examples: papercli add --title "Scratch paper" --year 2026; papercli rm 2026scratch --yes
     """
     library = open_library()
     keys = list(dict.fromkeys(library.resolve_exact(r) for r in refs))
     rows = library.index().rows
     named = [f"{key} ({rows[key][2]})" if key in rows else key for key in keys]
     if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not removing without confirmation: pass --yes")
-        if not confirm(f"Remove {len(keys)} paper(s): {'; '.join(named)}?"):
-            warn("nothing removed")
-            raise typer.Exit(EXIT_NOT_FOUND)
+        ask_first(f"Remove {len(keys)} paper(s): {'; '.join(named)}?", "removing", "removed")
     with library.writing() as writer:
         for key in keys:
             writer.delete(key)
@@ -633,7 +803,7 @@ def status(
 ) -> None:
     """Set a paper's reading status.
 
-    Example: papercli status hu2021lora read
+    Example: papercli status 2106.09685 read
     """
     validate_status(value)
     library = open_library()
@@ -647,11 +817,13 @@ def status(
 @handle_errors
 def tag(
     ref: RefArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags to add.", autocompletion=complete_tags)],
+    tags: Annotated[
+        list[str], typer.Argument(metavar="TAG", help="Tags to add.", autocompletion=complete_tags)
+    ],
 ) -> None:
     """Add tags to a paper.
 
-    Example: papercli tag hu2021lora peft fine-tuning
+    Example: papercli tag 2106.09685 fine-tuning peft
     """
     new = tags_from(tags)
     library = open_library()
@@ -668,12 +840,13 @@ def tag(
 def untag(
     ref: RefArg,
     tags: Annotated[
-        list[str], typer.Argument(help="Tags to remove.", autocompletion=complete_paper_tags)
+        list[str],
+        typer.Argument(metavar="TAG", help="Tags to remove.", autocompletion=complete_paper_tags),
     ],
 ) -> None:
     """Remove tags from a paper.
 
-    Example: papercli untag hu2021lora vision
+    Example: papercli untag 2106.09685 derivatives-of-llama
     """
     gone = set(tags_from(tags))
     library = open_library()
@@ -693,7 +866,9 @@ def untag(
 
 tags_app = typer.Typer(
     help="Every tag with its count; 'tags rename OLD NEW' renames one.\n\n"
-    "Examples: papercli tags --sort name; papercli tags rename llm large-language-model"
+    "Examples: papercli tags --sort name; "
+    "papercli tags rename language-models large-language-model",
+    rich_markup_mode=None,
 )
 app.add_typer(tags_app, name="tags")
 
@@ -703,7 +878,7 @@ app.add_typer(tags_app, name="tags")
 def tags_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON object tag -> count.")] = False,
-    sort: Annotated[str, typer.Option(help="count or name.")] = "count",
+    sort: Annotated[str, typer.Option(metavar="ORDER", help="count or name.")] = "count",
 ) -> None:
     """Every tag with the number of papers that carry it.
 
@@ -737,12 +912,14 @@ def tags_list(
 @tags_app.command("rename")
 @handle_errors
 def tags_rename(
-    old: Annotated[str, typer.Argument(help="The tag to rename.", autocompletion=complete_tags)],
-    new: Annotated[str, typer.Argument(help="Its new name (merged if it exists).")],
+    old: Annotated[
+        str, typer.Argument(metavar="OLD", help="The tag to rename.", autocompletion=complete_tags)
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name (merged if it exists).")],
 ) -> None:
     """Rename a tag across the library (merging into NEW where a paper has both).
 
-    Example: papercli tags rename llm large-language-model
+    Example: papercli tags rename language-models large-language-model
     """
     old_tag, new_tag = normalize_tag(old), normalize_tag(new)
     library = open_library()
@@ -767,13 +944,15 @@ def tags_rename(
 @app.command()
 @handle_errors
 def rekey(
-    old: Annotated[str, typer.Argument(help="The paper (REF).", autocompletion=complete_ref)],
-    new: Annotated[str, typer.Argument(help="Its new citation key.")],
+    old: Annotated[
+        str, typer.Argument(metavar="REF", help="The paper (REF).", autocompletion=complete_ref)
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW_KEY", help="Its new citation key.")],
 ) -> None:
     """Give a paper a new citation key, on purpose; the old key stays an alias, so drafts
     citing it still find the paper.
 
-    Example: papercli rekey vaswani2017attention transformer
+    Example: papercli rekey 1706.03762 attention-is-all-you-need
     """
     validate_key(new)
     library = open_library()
@@ -792,7 +971,7 @@ def open_cmd(
 ) -> None:
     """Open a paper's page (or PDF) in the web browser ($BROWSER is honoured).
 
-    Example: papercli open hu2021lora --pdf
+    Example: papercli open 2106.09685 --pdf
     """
     library = open_library()
     paper = library.read(library.resolve(ref))
@@ -865,7 +1044,8 @@ def launch_browser(url: str) -> bool:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="The counts as JSON.")] = False,
 ) -> None:
-    """Counts by type, tag, year and status, and how many entries lack metadata.
+    """Counts by type, tag, year and status, how many entries lack metadata, and how complete
+    the papers are (placeholder titles, full author lists, abstracts of arXiv papers).
 
     Example: papercli stats
     """
@@ -878,7 +1058,19 @@ def stats(
     by_tag: Counter[str] = Counter()
     for r in rows:
         by_tag.update(r.tags)
-    no_abstract = sum(1 for p in library.papers() if not p.abstract.strip())
+    with_abstract = {p.key for p in library.papers() if p.abstract.strip()}
+    no_abstract = len(rows) - len(with_abstract)
+    # How complete the research papers are: what a bibliography is made of.
+    papers = [r for r in rows if r.type == "paper"]
+    arxiv_papers = [r for r in papers if r.arxiv_id]
+    paper_counts = {
+        "papers": len(papers),
+        "placeholder_title": sum(1 for r in papers if "title" in r.incomplete),
+        "full_authors": sum(1 for r in papers if r.authors and "authors" not in r.incomplete),
+        "year": sum(1 for r in papers if r.year and "year" not in r.incomplete),
+        "arxiv_papers": len(arxiv_papers),
+        "arxiv_with_abstract": sum(1 for r in arxiv_papers if r.key in with_abstract),
+    }
     missing = {
         "authors": sum(1 for r in rows if not r.authors),
         "year": sum(1 for r in rows if not r.year),
@@ -894,6 +1086,7 @@ def stats(
         "by_year": dict(sorted(by_year.items())),
         "by_tag": dict(by_tag.most_common()),
         "missing": missing,
+        "papers": paper_counts,
     }
     if as_json:
         print_json(report)
@@ -908,6 +1101,7 @@ def stats(
     counts_table("Year", sorted(by_year.items()))
     counts_table("Tag", by_tag.most_common(25))
     counts_table("Missing", list(missing.items()))
+    counts_table("Papers", list(paper_counts.items()))
 
 
 # The other command groups register themselves on ``app``.
@@ -915,6 +1109,7 @@ from papercli import cli_arxiv, cli_export, cli_import, cli_pick, cli_search  # 
 
 for _module in (cli_search, cli_pick, cli_arxiv, cli_export, cli_import):
     _module.register(app)
+plain_help(app)
 
 
 def _only_the_command_asked_for(argv: list[str]) -> None:

@@ -17,7 +17,14 @@ from typing import Annotated
 import typer
 
 from papercli.arxiv_ids import ArxivId, parse_arxiv_id
-from papercli.cli_common import complete_ref, echo, handle_errors, open_library, warn
+from papercli.cli_common import (
+    checked_settings,
+    complete_ref,
+    echo,
+    handle_errors,
+    open_library,
+    warn,
+)
 from papercli.errors import EXIT_NOT_FOUND, EXIT_USAGE, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary, summarize
 from papercli.models import Note, Paper, timestamp
@@ -99,7 +106,6 @@ def add_from_arxiv(
 ) -> None:
     """Fetch ``ids`` from arXiv and add them (called by ``papercli add``)."""
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
-    from papercli.config import load_settings
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder
 
@@ -118,7 +124,7 @@ def add_from_arxiv(
             to_fetch.append(base)
     if not to_fetch:
         return
-    settings = load_settings()
+    settings = checked_settings()
     with _progress(len(to_fetch), "Fetching from arXiv") as advance:
         fetched = fetch_papers(to_fetch, settings, on_batch=advance)
 
@@ -185,12 +191,11 @@ def add_from_doi(
     """Fetch ``dois`` by DOI content negotiation and add them (called by ``papercli add``).
     Every DOI is fetched before anything is written; a paper the library has is refused
     (exit 1, naming it) unless ``duplicate``."""
-    from papercli.config import load_settings
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder
 
-    settings = load_settings()
+    settings = checked_settings()
     papers = [paper_from_csl(fetch_csl(doi, settings), doi) for doi in dict.fromkeys(dois)]
     library = open_library()
     stamp = timestamp()
@@ -225,9 +230,10 @@ def refresh(
     refs: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="REF",
             help="Papers to refresh (keys, arXiv ids, key prefixes).",
-            show_default=False,
             autocompletion=complete_ref,
+            show_default=False,
         ),
     ] = None,
     all_papers: Annotated[
@@ -243,10 +249,9 @@ def refresh(
     Never changes a title, tags, notes, status or key, nor a non-empty abstract or author
     list. Up to 100 papers per request, 3 seconds apart.
 
-    Examples: papercli refresh hu2021lora; papercli refresh --missing; papercli refresh --all
+    Examples: papercli refresh 2106.09685; papercli refresh --missing; papercli refresh --all
     """
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
-    from papercli.config import load_settings
 
     refs = refs or []
     if refs and all_papers:
@@ -278,7 +283,7 @@ def refresh(
             raise typer.Exit(code)
         what = "incomplete papers" if missing else "papers"
         raise NotFoundError(f"no {what} with an arXiv id to refresh")
-    settings = load_settings()
+    settings = checked_settings()
     with _progress(len(by_id), "Refreshing from arXiv") as advance:
         fetched = fetch_papers(list(by_id), settings, on_batch=advance)
 

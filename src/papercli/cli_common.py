@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
+from papercli.config import Settings
 from papercli.errors import PapercliError
 from papercli.library import SETTINGS_FILE, Library
 
@@ -26,11 +28,54 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class PlainHelpCommand(TyperCommand):
+    """A command whose --help names each argument by its metavar (REF, TAG...) without the
+    type label Typer adds to arguments (<str>, <list[str]>); options show their metavars."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = param.metavar or str(param.name).upper()
+                arguments.append((name + ("..." if param.nargs != 1 else ""), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def plain_help(app: typer.Typer) -> None:
+    """Give every command of ``app`` and of its groups ``PlainHelpCommand``'s help."""
+    for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = PlainHelpCommand
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            plain_help(group.typer_instance)
+
+
+# ``--format`` of list and search (see papercli.render.PLAIN_FIELDS).
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="FIELDS",
+        help="Tab-separated FIELDS, one paper a line (key,year,title,...: see README).",
+    ),
+]
+
+
 class State:
     """Global options, set by the app's callback."""
 
     library_option: Path | None = None
     problems_reported: bool = False
+    config_checked: bool = False
 
 
 state = State()
@@ -67,6 +112,18 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def checked_settings() -> Settings:
+    """The config file's settings; its unknown keys said on stderr once per command."""
+    from papercli.config import load_settings
+
+    settings = load_settings()
+    if not state.config_checked:
+        state.config_checked = True
+        for message in settings.warnings:
+            warn(f"warning: {message}")
+    return settings
+
+
 def open_library() -> Library:
     """The library chosen by --library, PAPERCLI_LIBRARY, the config file or the default.
 
@@ -74,7 +131,7 @@ def open_library() -> Library:
     """
     from papercli.config import library_path
 
-    path, is_default = library_path(state.library_option)
+    path, is_default = library_path(state.library_option, checked_settings)
     if is_default and not (path / "library.toml").exists():
         from papercli.bundled import install_bundled
 
@@ -124,6 +181,18 @@ def confirm(question: str) -> bool:
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
+
+
+def ask_first(question: str, doing: str, done: str) -> None:
+    """Go on only when the person answers yes on a terminal: with no terminal, refuse (the
+    command's --yes says yes); a no is said ("nothing removed") and exits 1."""
+    from papercli.errors import EXIT_NOT_FOUND, UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(f"not {doing} without confirmation: pass --yes")
+    if not confirm(question):
+        warn(f"nothing {done}")
+        raise typer.Exit(EXIT_NOT_FOUND)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,9 +271,3 @@ def complete_query(ctx: typer.Context, incomplete: str) -> list[str]:
     typed = ctx.params.get("query") or []
     words = [typed] if isinstance(typed, str) else [str(w) for w in typed]
     return _offering(lambda library: query_words(library, words, incomplete))(ctx)
-
-
-RefArg = Annotated[
-    str,
-    typer.Argument(help="A key, an arXiv id, or a unique key prefix.", autocompletion=complete_ref),
-]

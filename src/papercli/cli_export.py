@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from papercli.cli_common import (
+    checked_settings,
     complete_query,
     complete_ref,
     complete_status,
@@ -35,13 +36,15 @@ from papercli.visible import json_visible, visible
 export_app = typer.Typer(
     help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.\n\n"
     "Examples: papercli export bibtex --cited draft.tex -o refs.bib; "
-    "papercli export markdown --tag peft -o peft.md",
+    "papercli export markdown --tag large-language-model -o llm.md",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 QueryArg = Annotated[
     str | None,
     typer.Argument(
+        metavar="QUERY",
         help="A search, as in 'papercli search' (words, tag:, author:, year:).",
         autocompletion=complete_query,
     ),
@@ -51,22 +54,29 @@ TagOpt = Annotated[
     typer.Option(
         "--tag",
         "-t",
+        metavar="TAG",
         help="Only papers with this tag (repeatable).",
         autocompletion=complete_tags,
     ),
 ]
 StatusOpt = Annotated[
-    str | None, typer.Option(help="Only papers with this status.", autocompletion=complete_status)
+    str | None,
+    typer.Option(
+        metavar="STATUS", help="Only papers with this status.", autocompletion=complete_status
+    ),
 ]
 TypeOpt = Annotated[
     str | None,
-    typer.Option("--type", help="Only papers of this type.", autocompletion=complete_type),
+    typer.Option(
+        "--type", metavar="TYPE", help="Only papers of this type.", autocompletion=complete_type
+    ),
 ]
 KeyOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--key",
         "-k",
+        metavar="REF",
         help="This paper (a key or REF; repeatable).",
         autocompletion=complete_ref,
     ),
@@ -76,12 +86,16 @@ CitedOpt = Annotated[
     typer.Option(
         "--cited",
         "-c",
+        metavar="DRAFT",
         help="Exactly the papers a draft cites: .tex (follows \\input), .aux, biber's .bcf or "
         "Markdown (repeatable).",
     ),
 ]
 OutOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write to FILE instead of standard output."
+    ),
 ]
 
 
@@ -339,12 +353,21 @@ def export_bibtex(
             "library, rewriting it only when its bytes change; Ctrl-C ends.",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="An entry lacking authors or a year, or marked incomplete, is an error "
+            "(exit 1, nothing written) rather than a warning.",
+        ),
+    ] = False,
 ) -> None:
     """BibTeX for the selected papers (the whole library by default), sorted by key, or in
-    citation order with --cited.
+    citation order with --cited. Entries lacking authors or a year, or marked incomplete, are
+    named on stderr (an error with --strict).
 
     Examples: papercli export bibtex --cited draft.tex -o refs.bib;
-    papercli export bibtex --tag peft --biblatex;
+    papercli export bibtex --tag attention-mechanism --biblatex;
     papercli export bibtex --cited draft.tex -o refs.bib --watch
     """
     if watch:
@@ -353,12 +376,55 @@ def export_bibtex(
         _watch_bibtex(
             output,
             lambda: _bibtex_text(
-                query, tag, status, kind, key, cited, biblatex, allow_missing
+                query, tag, status, kind, key, cited, biblatex, allow_missing, strict
             ),  # fmt: skip
             cited or [],
         )
         return
-    _export_bibtex_once(query, tag, status, kind, key, cited, output, biblatex, allow_missing)
+    _export_bibtex_once(
+        query, tag, status, kind, key, cited, output, biblatex, allow_missing, strict
+    )
+
+
+# What a citation needs; an entry lacking one is written, but a bibliography built from it is
+# wrong ("A. Vaswani" alone, no year). A missing abstract does not make a citation wrong.
+_CITATION_FIELDS = ("title", "authors", "year", "date", "venue")
+
+
+def unfinished_entries(items: list[tuple[Paper, str]]) -> list[tuple[str, list[str]]]:
+    """(name written, what it lacks) of each entry lacking authors or a year, or marked
+    incomplete in a field a citation shows (an entry with a BibTeX record that has an author or
+    an editor, a year or a date counts as having them)."""
+    out: list[tuple[str, list[str]]] = []
+    for paper, name in items:
+        if paper.bibtex_type.lower() in ("set", "xdata"):
+            continue
+        record = {k.lower() for k in paper.bibtex}
+        lacking = [f for f in paper.incomplete if f in _CITATION_FIELDS]
+        if not paper.authors and not record & {"author", "editor"} and "authors" not in lacking:
+            lacking.append("authors")
+        if not paper.year and not record & {"year", "date"} and "year" not in lacking:
+            lacking.append("year")
+        if lacking:
+            out.append((name, lacking))
+    return out
+
+
+def _report_unfinished(items: list[tuple[Paper, str]], strict: bool) -> None:
+    """One stderr line naming every unfinished entry; with ``strict`` an error instead."""
+    unfinished = unfinished_entries(items)
+    if not unfinished:
+        return
+    count = len(unfinished)
+    listed = ", ".join(f"{name} ({' '.join(lacking)})" for name, lacking in unfinished)
+    what = f"{count} {'entry' if count == 1 else 'entries'} incomplete"
+    if strict:
+        raise PapercliError(
+            f"{what}, nothing written (--strict): {listed}; complete them "
+            "('papercli refresh --missing', 'papercli edit') or leave out --strict",
+            EXIT_NOT_FOUND,
+        )
+    warn(f"warning: {what} (a bibliography from them is wrong): {listed}")
 
 
 def _export_bibtex_once(
@@ -371,6 +437,7 @@ def _export_bibtex_once(
     output: Path | None,
     biblatex: bool,
     allow_missing: bool,
+    strict: bool = False,
 ) -> None:
     from papercli.bibtex import format_bibliography, replaced_characters, unsafe_entries
 
@@ -389,6 +456,7 @@ def _export_bibtex_once(
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
     items = _load_named(library, selection)
+    _report_unfinished(items, strict)
     written = _write_output(format_bibliography(items, biblatex), output)
     for name, problems in unsafe_entries().items():
         warn(
@@ -417,6 +485,7 @@ def _bibtex_text(
     cited: list[Path] | None,
     biblatex: bool,
     allow_missing: bool,
+    strict: bool = False,
 ) -> tuple[str, int]:
     """The .bib text of the selection and its entry count (``--watch``); raises
     ``PapercliError`` for what the one-shot export reports as an error."""
@@ -427,6 +496,8 @@ def _bibtex_text(
     if selection.missing and not allow_missing:
         raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
     items = _load_named(library, selection) if selection.keys else []
+    if strict:
+        _report_unfinished(items, strict)
     return format_bibliography(items, biblatex), len(items)
 
 
@@ -474,14 +545,22 @@ def _watch_bibtex(output: Path, build: Callable[[], tuple[str, int]], drafts: li
 
     refresh()
     watched = folders()
+    recheck = False
     while True:
-        for _changes in watchfiles.watch(
-            *watched, watch_filter=relevant, debounce=300, rust_timeout=0, yield_on_timeout=False
+        # A quiet second yields an empty set: after the folders changed, that first yield (the
+        # new watcher is running by then) refreshes once more, so a file written while the
+        # watcher was being replaced is not missed. Otherwise quiet seconds cost nothing.
+        for changes in watchfiles.watch(
+            *watched, watch_filter=relevant, debounce=300, rust_timeout=1000, yield_on_timeout=True
         ):
+            if not changes and not recheck:
+                continue
+            recheck = False
             refresh()
             now = folders()
             if now != watched:  # the draft includes a file in another folder now
                 watched = now
+                recheck = True
                 break
 
 
@@ -498,15 +577,17 @@ def export_markdown(
     kind: TypeOpt = None,
     key: KeyOpt = None,
     group_by: Annotated[
-        str, typer.Option("--group-by", "-g", help="tag, year, type or none.")
+        str, typer.Option("--group-by", "-g", metavar="GROUP", help="tag, year, type or none.")
     ] = "tag",
-    title: Annotated[str, typer.Option(help="The document's heading.")] = "Reading list",
+    title: Annotated[
+        str, typer.Option(metavar="TITLE", help="The document's heading.")
+    ] = "Reading list",
     output: OutOpt = None,
 ) -> None:
     """A Markdown reading list: contents, each paper linked with authors, year, venue and
     tags, and its notes (quotes as blockquotes, with pages).
 
-    Example: papercli export markdown --tag peft --group-by year -o peft.md
+    Example: papercli export markdown --tag ai-safety --group-by year -o safety.md
     """
     from papercli.markdown_export import GROUPINGS, reading_list
 
@@ -581,7 +662,7 @@ def export_json(
 ) -> None:
     """The full records (abstracts, notes, provenance) of the selected papers as a JSON list.
 
-    Example: papercli export json --tag peft | jq '.[].title'
+    Example: papercli export json --tag ai-safety | jq '.[].title'
     """
     import json
 
@@ -605,12 +686,17 @@ def export_json(
 
 def import_bibtex_cmd(
     files: Annotated[
-        list[Path], typer.Argument(help=".bib files (Zotero, Google Scholar, JabRef, arXiv).")
+        list[Path],
+        typer.Argument(metavar="FILE", help=".bib files (Zotero, Google Scholar, JabRef, arXiv)."),
     ],
     tag: Annotated[
         list[str] | None,
         typer.Option(
-            "--tag", "-t", help="A tag for every entry (repeatable).", autocompletion=complete_tags
+            "--tag",
+            "-t",
+            metavar="TAG",
+            help="A tag for every entry (repeatable).",
+            autocompletion=complete_tags,
         ),
     ] = None,
     dry_run: Annotated[
@@ -684,6 +770,7 @@ def check_cmd(
     drafts: Annotated[
         list[Path],
         typer.Argument(
+            metavar="DRAFT",
             help="The draft: .tex (follows \\input), .aux, biber's .bcf, or Markdown (.md, "
             ".qmd, .Rmd).",
             show_default=False,
@@ -692,7 +779,9 @@ def check_cmd(
     unused: Annotated[
         Path | None,
         typer.Option(
-            "--unused", help="Also list the entries of this .bib the draft does not cite."
+            "--unused",
+            metavar="BIB",
+            help="Also list the entries of this .bib the draft does not cite.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
@@ -784,12 +873,11 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
 def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
     cited form an alias; a paper the library has already gets the alias only."""
-    from papercli.config import load_settings
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder, norm_doi
 
-    settings = load_settings()
+    settings = checked_settings()
     fetched = {}
     for name, doi in dois.items():
         try:

@@ -13,14 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from papercli.cli_common import (
-    complete_tags,
-    echo,
-    handle_errors,
-    open_library,
-    print_json,
-    warn,
-)
+from papercli.cli_common import complete_tags, echo, handle_errors, open_library, print_json, warn
 from papercli.documents import read_document
 from papercli.errors import EXIT_NOT_FOUND, UsageError
 from papercli.models import normalize_tag
@@ -33,9 +26,10 @@ DEFAULT_SEPARATOR = "------"
 
 import_app = typer.Typer(
     help="Import reading lists, posts and .bib files into the library.\n\n"
-    "Examples: papercli import markdown awesome-list.md --tag nlp; "
+    "Examples: papercli import markdown awesome-list.md --tag reading-list; "
     "papercli import bibtex zotero.bib",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -46,12 +40,18 @@ def register(app: typer.Typer) -> None:
 
 FilesArg = Annotated[
     list[Path],
-    typer.Argument(help="Markdown files ('-' reads standard input).", show_default=False),
+    typer.Argument(
+        metavar="FILE", help="Markdown files ('-' reads standard input).", show_default=False
+    ),
 ]
 TagOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--tag", "-t", help="A tag for every entry (repeatable).", autocompletion=complete_tags
+        "--tag",
+        "-t",
+        metavar="TAG",
+        help="A tag for every entry (repeatable).",
+        autocompletion=complete_tags,
     ),
 ]
 DryRunOpt = Annotated[
@@ -143,6 +143,7 @@ def import_markdown_cmd(
         str | None,
         typer.Option(
             "--field",
+            metavar="FIELD",
             help="The files are JSON: read the Markdown from this text field (e.g. readme_en).",
         ),
     ] = None,
@@ -155,7 +156,7 @@ def import_markdown_cmd(
     was imported or merged and a file held no reference at all (one 'no references found in
     FILE' line each).
 
-    Example: papercli import markdown README.md --tag transformers --dry-run
+    Example: papercli import markdown README.md --tag reading-list --dry-run
     """
     from papercli.import_markdown import import_markdown, markdown_from_json
 
@@ -178,9 +179,12 @@ def import_markdown_cmd(
 @import_app.command("notes")
 @handle_errors
 def import_notes_cmd(
-    file: Annotated[Path, typer.Argument(help="A text file of posts ('-' reads standard input).")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="A text file of posts ('-' reads standard input)."),
+    ],
     separator: Annotated[
-        str, typer.Option("--separator", help="The line between two posts.")
+        str, typer.Option("--separator", metavar="LINE", help="The line between two posts.")
     ] = DEFAULT_SEPARATOR,
     tag: TagOpt = None,
     dry_run: DryRunOpt = False,

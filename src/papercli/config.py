@@ -4,7 +4,9 @@ Precedence for the library: ``--library PATH``, then ``PAPERCLI_LIBRARY``, then 
 the config file, then ``<user data dir>/library``. The config file is
 ``<user config dir>/config.toml`` (``PAPERCLI_CONFIG`` names another). The derived cache lives in
 ``<user cache dir>`` (``PAPERCLI_CACHE_DIR`` names another) and is never the source of truth.
-This module reads the config file and environment; it writes nothing.
+The config file is checked: a value of the wrong type is an error naming the key and the file,
+an unknown key a warning (``Settings.warnings``). This module reads the config file and
+environment; it writes and prints nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,10 +60,50 @@ class Settings:
     arxiv_retries: int = 3
     color: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # unknown keys, for the CLI to say
+
+
+# Every key the config file may hold: top-level keys, and the keys of each table.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("library", "arxiv", "display", "doi"),
+    "arxiv": ("api", "delay", "timeout", "retries"),
+    "display": ("color",),
+    "doi": ("api",),
+}
+
+
+def unknown_keys(data: dict[str, Any], path: Path) -> list[str]:
+    """One warning per key of ``data`` the config file does not know, with the closest known
+    key when one is near (``libary`` -> ``library``, ``[arxiv] timout`` -> ``timeout``)."""
+    from difflib import get_close_matches
+
+    found: list[str] = []
+    tables = [("", data)] + [
+        (t, data[t]) for t in KNOWN_KEYS if t and isinstance(data.get(t), dict)
+    ]
+    for table, values in tables:
+        known = KNOWN_KEYS[table]
+        where = f"[{table}] " if table else ""
+        for name in values:
+            if name in known:
+                continue
+            close = get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+            elsewhere = [t for t, keys in KNOWN_KEYS.items() if t and t != table and name in keys]
+            if close:
+                hint = f" (did you mean {where}{close[0]}?)"
+            elif elsewhere:
+                hint = f" (did you mean [{elsewhere[0]}] {name}?)"
+            else:
+                hint = ""
+            found.append(f"{path}: unknown key {where}{name}{hint}; it is ignored")
+    return found
 
 
 def load_settings() -> Settings:
-    """Read the config file (absent is fine) and the environment."""
+    """Read the config file (absent is fine) and the environment.
+
+    A value of the wrong type raises ``UsageError`` naming the key and the file; a key the
+    file does not know is listed in ``Settings.warnings`` (the caller says it)."""
     settings = Settings()
     path = config_path()
     data: dict[str, Any] = {}
@@ -79,20 +122,29 @@ def load_settings() -> Settings:
     where = f"{path}"
     if "library" in data:
         if not isinstance(data["library"], str) or not data["library"].strip():
-            raise UsageError(f"{where}: 'library' must be a path (a string)")
+            raise UsageError(f"{where}: library must be a path (a string), not {data['library']!r}")
         settings.library = Path(data["library"]).expanduser()
+    for table in ("arxiv", "display", "doi"):
+        if table in data and not isinstance(data[table], dict):
+            raise UsageError(f"{where}: {table} must be a table ([{table}]), not {data[table]!r}")
     arxiv = data.get("arxiv", {})
-    if not isinstance(arxiv, dict):
-        raise UsageError(f"{where}: [arxiv] must be a table")
     if "api" in arxiv:
         settings.arxiv_api = _url(arxiv["api"], f"{where}: [arxiv] api")
     for name in ("delay", "timeout", "retries"):
         if name in arxiv:
             setattr(settings, f"arxiv_{name}", _number(name, arxiv[name], f"{where}: [arxiv]"))
     display = data.get("display", {})
-    if isinstance(display, dict) and isinstance(display.get("color"), bool):
+    if "color" in display:
+        if not isinstance(display["color"], bool):
+            raise UsageError(
+                f"{where}: [display] color must be true or false, not {display['color']!r}"
+            )
         settings.color = display["color"]
+    doi = data.get("doi", {})
+    if "api" in doi:
+        _url(doi["api"], f"{where}: [doi] api")
     settings.extra = data
+    settings.warnings = unknown_keys(data, path)
     env_api = os.environ.get("PAPERCLI_ARXIV_API")
     if env_api:
         settings.arxiv_api = _url(env_api, "PAPERCLI_ARXIV_API")
@@ -139,14 +191,17 @@ def _url(raw: Any, label: str) -> str:
     return raw
 
 
-def library_path(option: Path | None, settings: Settings | None = None) -> tuple[Path, bool]:
-    """The library to use and whether it is the default one (which may be created on first run)."""
+def library_path(
+    option: Path | None, load: Callable[[], Settings] = load_settings
+) -> tuple[Path, bool]:
+    """The library to use and whether it is the default one (which may be created on first
+    run). The config file is read (with ``load``) only when neither option nor env names one."""
     if option is not None:
         return option.expanduser(), False
     env = os.environ.get("PAPERCLI_LIBRARY")
     if env:
         return Path(env).expanduser(), False
-    settings = settings or load_settings()
+    settings = load()
     if settings.library is not None:
         return settings.library, False
     return default_library_path(), True

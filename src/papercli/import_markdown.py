@@ -6,7 +6,10 @@ reference (a link in the place a list item names its subject), with the title cl
 year, URL, arXiv id, the heading path as tags, and the item's nested commentary (sub-bullets,
 ``<details>`` blocks, quotations, the text after the link) as notes. arXiv and other paper links
 met inside commentary or prose become entries of their own. What is not taken is listed with a
-reason.
+reason. The document is read as CommonMark by markdown-it-py: its blocks (headings, list items,
+paragraphs, quotations, code, raw HTML) and its link reference definitions; lists nested by
+less indentation than CommonMark asks, as hand-written lists often are, are nested as meant.
+Within a block's text, ``scan_links`` finds the inline links and where they stand.
 
 ``ImportPlan`` merges candidates into a library: duplicates (same arXiv id, normalised URL or
 title; see ``papercli.merge``) within the batch and against the library become one record, keys
@@ -22,7 +25,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id, year_of
@@ -31,6 +34,9 @@ from papercli.keys import make_key, unique_key
 from papercli.library import Library, Writer
 from papercli.merge import DuplicateFinder, merge_into, norm_url
 from papercli.models import Note, Paper, normalize_tag, parse_author
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # ---------------------------------------------------------------------------------------------
 # Text repair
@@ -256,6 +262,7 @@ _PAPER_HOSTS = (
     "semanticscholar.org",
     "doi.org",
     "ssrn.com",
+    "medrxiv.org",
 )
 _REPO_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
 _VIDEO_HOSTS = ("youtube.com", "youtu.be", "vimeo.com")
@@ -290,6 +297,8 @@ def is_paper_url(url: str) -> bool:
         return False
     if _on(host, _PAPER_HOSTS):
         return True
+    if host == "nature.com" and path.startswith("/articles/s"):
+        return True  # a research article (news pieces are /articles/d...)
     if path.endswith(".pdf"):
         return True
     return bool(re.search(r"/(?:publications?|papers?)/[^/]", path))
@@ -423,8 +432,6 @@ def find_date(text: str) -> tuple[int | None, str]:
 # ---------------------------------------------------------------------------------------------
 # Markdown structure
 
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
-_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,3}[.)])\s+(?P<text>.*)$")
 _SKIP_SECTIONS = re.compile(
     r"^(?:table of contents|contents|toc|license|licence|licensing|contributing|"
     r"contributors|contribute|acknowledg(?:e)?ments?|citation|how to cite|code of conduct)$",
@@ -476,9 +483,22 @@ def _indent_width(text: str) -> int:
     return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip(" "))
 
 
+_HTML_WRAPPERS = re.compile(r"</?(?:details|summary|b|p|br|sup|sub|div)\b[^>]*>")
+
+
+def _commonmark() -> MarkdownIt:
+    """A CommonMark parser that sees lists nested beyond MAX_NESTING (a list and its item are
+    two levels), so parse_markdown refuses them rather than have their depth cut off."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"maxNesting": 2 * MAX_NESTING + 20})
+
+
 def split_blocks(text: str) -> tuple[str, list[Block]]:
-    """The document's title and its top-level blocks, nested by indentation, each knowing its
-    heading path. Front matter, HTML comments, code blocks and skipped sections are dropped."""
+    """The document's title and its top-level blocks as CommonMark (markdown-it-py) reads them:
+    list items with the blocks nested in them, paragraphs, quotations, each knowing its heading
+    path. Front matter, HTML comments, code and skipped sections are dropped; ``<details>`` and
+    ``<summary>`` wrap commentary, so their text is kept without the tags."""
     title = ""
     front = re.match(r"^---\s*\n(.*?)\n---\s*\n", text, re.DOTALL)
     if front:
@@ -486,28 +506,52 @@ def split_blocks(text: str) -> tuple[str, list[Block]]:
         title = found.group(1).strip().strip("'\"") if found else ""
         text = text[front.end() :]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+    tokens = _commonmark().parse(text)
+    lines = text.splitlines()
     roots: list[Block] = []
-    stack: list[Block] = []  # open blocks, outermost first
+    open_blocks: list[Block | None] = []  # per open container token: its block (None: a list)
+    ordered: list[bool] = []
     headings: list[tuple[int, str]] = []
-    skip_level = 0  # inside a skipped section of this heading level (0: not skipping)
-    in_fence = False
-    previous_blank = True
+    skip_level = 0
     seen_content = False
-    for raw_line in text.splitlines():
-        line = raw_line.rstrip()
-        if re.match(r"^\s*(```|~~~)", line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        heading = _HEADING.match(line)
-        if heading and not line.lstrip().startswith("#!"):
-            level = len(heading.group(1))
-            name = _heading_title(heading.group(2))
-            stack = []
-            previous_blank = True
-            # A skipped section covers its subsections, but a table of contents ends at the
-            # next heading (it often sits at level 1 above the whole list).
+
+    def container() -> Block | None:
+        return next((b for b in reversed(open_blocks) if b is not None), None)
+
+    def attach(block: Block) -> None:
+        parent = container()
+        siblings = parent.children if parent is not None else roots
+        # Lists are often nested by less indentation than CommonMark asks ("1. Paper" with
+        # "  - comment" under it, which CommonMark reads as a new list): an item indented two
+        # or more columns beyond the item before it belongs to that item, as its author meant.
+        while block.is_item and siblings and siblings[-1].is_item:
+            if block.indent - siblings[-1].indent < 2:
+                break
+            siblings = siblings[-1].children
+        siblings.append(block)
+
+    def add_text(content: str) -> None:
+        nonlocal seen_content
+        parent = container()
+        section = [h for _, h in headings]
+        if parent is None:
+            seen_content = True
+            roots.append(Block(content, 0, False, section, is_item=False))
+        elif parent.quote:  # the quotation's paragraphs, a blank line apart
+            parent.text = f"{parent.text}\n\n{content}" if parent.text else content
+        elif parent.is_item and not parent.text and not parent.children:
+            parent.text = content
+        else:
+            parent.children.append(Block(content, 0, False, section, is_item=False))
+
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        position += 1
+        if token.type == "heading_open":
+            name = _heading_title(tokens[position].content)
+            position += 1  # its inline text is the name, not a paragraph
+            level = int(token.tag[1])
             if skip_level > 0 and level > skip_level and not _SKIP_SECTIONS.match(name):
                 continue
             skip_level = 0
@@ -521,75 +565,38 @@ def split_blocks(text: str) -> tuple[str, list[Block]]:
                 continue
             headings = [(lv, h) for lv, h in headings if lv < level] + [(level, name)]
             continue
-        if skip_level:
+        if skip_level or token.type in ("heading_close", "fence", "code_block", "hr"):
             continue
-        stripped = line.strip()
-        # <details>/<summary> wrap commentary; keep what they say, drop the tags.
-        stripped_tags = re.sub(r"</?(?:details|summary|b|p|br|sup|sub|div)\b[^>]*>", " ", stripped)
-        if stripped_tags.strip() == "" and stripped:
-            continue
-        if re.match(r"^</?[a-zA-Z][^>]*>", stripped_tags.strip()) and "](" not in stripped:
-            continue  # raw HTML (images, tables, videos)
-        if not stripped or re.fullmatch(r"[-*_]{3,}", stripped):
-            previous_blank = True
-            if re.fullmatch(r"[-*_]{3,}", stripped):
-                stack = []
-            continue
-        if stripped_tags != stripped:
-            line = line[: len(line) - len(line.lstrip())] + stripped_tags.strip()
-            stripped = stripped_tags.strip()
         section = [h for _, h in headings]
-        indent = _indent_width(line)
-        item = _ITEM.match(line)
-        quote = re.match(r"^\s*>\s?(.*)$", line)
-        if item:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            ordered.append(token.type == "ordered_list_open")
+            open_blocks.append(None)
+        elif token.type == "list_item_open":
             seen_content = True
-            block = Block(
-                item.group("text").strip(),
-                indent,
-                item.group("marker")[0].isdigit(),
-                section,
-                is_item=True,
-            )
-            while stack and stack[-1].indent >= indent + (0 if stack[-1].is_item else 1):
-                if stack[-1].is_item and stack[-1].indent < indent:
-                    break
-                stack.pop()
-            # One- or no-space indents are sloppy siblings, not children.
-            while stack and stack[-1].is_item and indent - stack[-1].indent < 2:
-                stack.pop()
-            (stack[-1].children if stack else roots).append(block)
-            stack.append(block)
-            previous_blank = False
-            continue
-        content = quote.group(1).strip() if quote else stripped
-        parent = stack[-1] if stack else None
-        if parent is not None and (indent > parent.indent or not previous_blank or quote):
-            if quote:
-                last = parent.children[-1] if parent.children else None
-                if last is not None and last.quote and not previous_blank:
-                    last.text += "\n" + content
-                else:
-                    parent.children.append(
-                        Block(content, indent + 1, False, section, is_item=False, quote=True)
-                    )
-            elif not previous_blank and not parent.quote:
-                parent.text += "\n" + content
-            elif parent.children and not parent.children[-1].is_item and not previous_blank:
-                parent.children[-1].text += "\n" + content
-            else:
-                parent.children.append(Block(content, indent, False, section, is_item=False))
-            previous_blank = False
-            continue
-        # A paragraph of prose at the top level.
-        seen_content = True
-        if roots and not roots[-1].is_item and not previous_blank and not stack:
-            roots[-1].text += "\n" + content
-        else:
-            paragraph = Block(content, indent, False, section, is_item=False, quote=bool(quote))
-            roots.append(paragraph)
-        stack = []
-        previous_blank = False
+            column = _indent_width(lines[token.map[0]]) if token.map else 0
+            item = Block("", column, ordered[-1] if ordered else False, section, True)
+            attach(item)
+            open_blocks.append(item)
+        elif token.type == "blockquote_open":
+            quote = Block("", 0, False, section, is_item=False, quote=True)
+            if container() is None:
+                seen_content = True
+            attach(quote)
+            open_blocks.append(quote)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            ordered.pop()
+            open_blocks.pop()
+        elif token.type in ("list_item_close", "blockquote_close"):
+            open_blocks.pop()
+        elif token.type == "inline" and token.content.strip():
+            add_text(token.content.strip())
+        elif token.type == "html_block":
+            # Keep what <details>/<summary> say; drop other raw HTML (images, tables, videos).
+            for line in token.content.splitlines():
+                kept = _HTML_WRAPPERS.sub(" ", line).strip()
+                if kept and not re.match(r"^</?[a-zA-Z][^>]*>", kept):
+                    add_text(kept)
+    # An item holding only nested blocks (a label line that is itself a list) keeps ''.
     return title, roots
 
 
@@ -907,10 +914,63 @@ def render_block(block: Block, depth: int = 0) -> str:
 MAX_NESTING = 100
 
 
+_REFERENCE_LINK = re.compile(r"(!?)\[([^\[\]\n]+)\](?:\[([^\[\]\n]*)\]|(?![(:\[]))")
+_AUTOLINK = re.compile(r"<(https?://[^\s<>]+)>")
+# "- Title <https://...>": a list item naming its subject, then linking it.
+_TITLED_AUTOLINK = re.compile(
+    r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+)([^\[\]<>()]{3,}?)\s*[:\-–—]?\s*<(https?://[^\s<>]+)>"
+    r"(?=\s*(?:$|\(|,|\s[-–—]\s))"
+)
+
+
+def inline_links(text: str) -> str:
+    """``text`` with the links CommonMark reads elsewhere than inline written inline, so the
+    item parser sees every link: reference-style links (``[title][1]``, ``[title][]``,
+    ``[title]``, their definitions dropped) and autolinks (``<https://...>``; ``- Title <url>``
+    as ``- [Title](url)``). markdown-it-py, a CommonMark parser, decides which definitions
+    exist and where code is; a bracket that names no definition is left as written."""
+    from markdown_it.common.utils import normalizeReference
+
+    env: dict[str, Any] = {}
+    tokens = _commonmark().parse(text, env)
+    references: dict[str, Any] = env.get("references", {})
+    if not references and "<http" not in text:
+        return text
+    lines = text.splitlines(keepends=True)
+    untouched: set[int] = set()  # code and raw HTML keep their brackets
+    for token in tokens:
+        if token.type in ("fence", "code_block", "html_block") and token.map:
+            untouched.update(range(*token.map))
+    definitions: set[int] = set()
+    for reference in references.values():
+        definitions.update(range(*reference.get("map", (0, 0))))
+
+    def target(label: str) -> str:
+        found = references.get(normalizeReference(label))
+        return found["href"].replace(" ", "%20").replace(")", "%29") if found else ""
+
+    def reference_link(match: re.Match[str]) -> str:
+        bang, label, ref = match.group(1), match.group(2), match.group(3)
+        href = target(ref or label)
+        return f"{bang}[{label}]({href})" if href else match.group(0)
+
+    out = []
+    for number, line in enumerate(lines):
+        if number in definitions:
+            continue
+        if number not in untouched:
+            line = _TITLED_AUTOLINK.sub(r"\1[\2](\3)", line)
+            line = _AUTOLINK.sub(r"[\1](\1)", line)
+            if references:
+                line = _REFERENCE_LINK.sub(reference_link, line)
+        out.append(line)
+    return "".join(out)
+
+
 def parse_markdown(text: str, document: str, tags: list[str] | None = None) -> Parsed:
     """Every reference in one Markdown document as candidate papers (no keys yet)."""
     builder = _Builder(document, list(tags or []))
-    title, roots = split_blocks(repair_text(text))
+    title, roots = split_blocks(inline_links(repair_text(text)))
     stack = [(block, 1) for block in roots]
     while stack:  # reading lists nest a few levels; a thousand is not one papercli can read
         block, depth = stack.pop()
@@ -1039,7 +1099,9 @@ class ImportPlan:
                 base = "arxiv" + incoming.arxiv_id.replace("/", "-").lower()
                 key = unique_key(base, self.taken)
             else:
-                key = make_key(incoming.authors, incoming.year, incoming.title, self.taken)
+                key = make_key(
+                    incoming.authors, incoming.year, incoming.title, self.taken, url=incoming.url
+                )
             incoming.key = key
             self.taken.add(key)
             self.papers[key] = incoming

@@ -1,6 +1,9 @@
 """Citation keys in the Google Scholar style: surname + year + first significant title word.
 
-``vaswani2017attention``, ``hu2021lora``, ``bommasani2021opportunities``. Keys are lower-case
+``vaswani2017attention``, ``hu2021lora``, ``bommasani2021opportunities``. An entry without
+authors (a repository, a blog post, a video) takes its site's name from its URL in their place
+(``huggingface`` for github.com/huggingface/..., ``lilianweng`` for lilianweng.github.io), so
+no key is a bare year or a bare word. Keys are lower-case
 ASCII (accents folded: Łukasz -> lukasz, Kübler -> kubler) and made unique with ``a``, ``b``, ...
 suffixes, as Better BibTeX does. A key is assigned once and stored as the paper's file name, so
 later edits of the title or authors never change it (``papercli rekey`` does, on purpose).
@@ -12,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Container
+from urllib.parse import urlsplit
 
 from papercli.models import family_name, is_person
 
@@ -40,16 +44,68 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", ascii_fold(text).lower().replace("'", ""))
 
 
-def first_significant_word(title: str) -> str:
+def first_significant_word(title: str, skip: str = "") -> str:
+    """The first word of ``title`` that is not a stop word (nor ``skip``: the author's name,
+    which a repository's title "owner/name" repeats)."""
     for word in _words(title):
-        if word not in STOPWORDS:
+        if word not in STOPWORDS and word != skip:
             return word
     words = _words(title)
     return words[0] if words else ""
 
 
-def base_key(authors: list[str], year: int | None, title: str) -> str:
-    """The key before de-duplication; never empty (``paper`` when nothing can be used)."""
+# Hosts where the first path segment names the author (an account or an organisation).
+_ACCOUNT_HOSTS = frozenset(
+    "github.com gitlab.com bitbucket.org codeberg.org huggingface.co medium.com twitter.com "
+    "x.com".split()
+)
+# First path segments that are the site's own pages, not an account.
+_SITE_PAGES = frozenset("blog docs learn papers course tasks models topics orgs".split())
+# Hosts that hold anyone's papers: their name says nothing of the author.
+_NOT_AUTHORS = frozenset("arxiv.org export.arxiv.org doi.org dx.doi.org".split())
+# Hosts under which each author has a subdomain of their own.
+_PERSONAL_SUBDOMAINS = ("github.io", "gitlab.io", "substack.com", "medium.com", "blogspot.com")
+# Second-level labels of country domains (co.uk, ac.jp): the name is the label before them.
+_SECOND_LEVEL = frozenset("co ac com org net gov edu".split())
+
+
+def site_name(url: str) -> str:
+    """The name a URL's site gives its author, for a key: the account of a GitHub, Hugging Face,
+    Medium or X path (``github.com/karpathy/nanoGPT`` -> ``karpathy``), the subdomain of a
+    personal site (``lilianweng.github.io`` -> ``lilianweng``), else the domain's own name
+    (``www.deeplearning.ai`` -> ``deeplearning``); '' when the URL has no host or is an
+    archive of anyone's papers (arxiv.org, doi.org)."""
+    parts = urlsplit(url.strip() if "://" in url else f"https://{url.strip()}")
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if host == "youtu.be":
+        return "youtube"
+    if host in _NOT_AUTHORS:
+        return ""
+    if not host or "." not in host:
+        return ""
+    segments = [s for s in parts.path.split("/") if s]
+    archived = re.match(r"/web/\d+/(https?://.+)", parts.path)
+    if host == "web.archive.org" and archived:
+        return site_name(archived.group(1))
+    if host == "huggingface.co" and segments and segments[0] in ("datasets", "spaces"):
+        segments = segments[1:]  # huggingface.co/datasets/OWNER/NAME
+    if host in _ACCOUNT_HOSTS and segments and segments[0] not in _SITE_PAGES:
+        account = _words(segments[0].lstrip("@"))
+        if account:
+            return "".join(account)
+    labels = host.split(".")
+    for suffix in _PERSONAL_SUBDOMAINS:
+        if host.endswith("." + suffix):
+            return "".join(_words(labels[0]))
+    name = labels[-2]
+    if name in _SECOND_LEVEL and len(labels) >= 3:
+        name = labels[-3]
+    return "".join(_words(name))
+
+
+def base_key(authors: list[str], year: int | None, title: str, url: str = "") -> str:
+    """The key before de-duplication; never empty (``paper`` when nothing can be used).
+    Without authors, the site of ``url`` stands in for them (see ``site_name``)."""
     name = ""
     if authors:
         first = authors[0]
@@ -62,7 +118,9 @@ def base_key(authors: list[str], year: int | None, title: str) -> str:
         else:
             words = _words(surname)  # an organisation keeps its first word ("google")
             name = words[0] if words else ""
-    word = first_significant_word(title)
+    site = site_name(url) if not name and url else ""
+    word = first_significant_word(title, skip=site)
+    name = name or site
     key = f"{name}{year or ''}{word}"[:60]
     return key or "paper"
 
@@ -102,5 +160,6 @@ def make_key(
     title: str,
     taken: Container[str] | Callable[[str], bool],
     hints: dict[str, int] | None = None,
+    url: str = "",
 ) -> str:
-    return unique_key(base_key(authors, year, title), taken, hints)
+    return unique_key(base_key(authors, year, title, url), taken, hints)

@@ -451,10 +451,29 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def dump_paper(paper: Paper) -> bytes:
-    from papercli.tomlfmt import dumps
+def dump_paper(paper: Paper, previous: bytes | None = None) -> bytes:
+    """The file for ``paper``. When the file it replaces (``previous``) has comments, they are
+    kept (see ``papercli.tomlkeep``); otherwise the fast layout of ``tomlfmt.dumps``."""
+    from papercli.tomlfmt import dumps, may_have_comments
 
-    return dumps(paper.to_toml()).encode("utf-8")
+    document = paper.to_toml()
+    if previous and b"#" in previous:
+        text = previous.decode("utf-8", "replace").removeprefix("\ufeff")
+        if may_have_comments(text):
+            from papercli.tomlkeep import keep_comments
+
+            kept = keep_comments(text, document)
+            if kept is not None:
+                return kept.encode("utf-8")
+    return dumps(document).encode("utf-8")
+
+
+def _previous(path: Path) -> bytes | None:
+    """The file about to be replaced, for its comments; None when there is none."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 _LINE_COL = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -594,7 +613,7 @@ class Library:
                             paper.aliases.append(alias)
                 if paper.aliases:
                     before = self.path_for(key).read_bytes()
-                    data = dump_paper(paper)
+                    data = dump_paper(paper, before)
                     if data != before:
                         writer._write(self.path_for(key), data)
                         changed += 1
@@ -1224,8 +1243,9 @@ class Writer:
                 "another"
             )
 
-    def save(self, paper: Paper, *, touch: bool = True) -> None:
-        """Write a paper (new or changed) atomically."""
+    def save(self, paper: Paper, *, touch: bool = True, comments_of: str | None = None) -> None:
+        """Write a paper (new or changed) atomically, keeping the comments of the file it
+        replaces (or of paper ``comments_of``'s file: a renamed paper)."""
         from papercli.models import timestamp
 
         validate_key(paper.key)
@@ -1234,7 +1254,9 @@ class Writer:
             paper.added = stamp
         if touch:
             paper.updated = stamp
-        self._write(self.library.path_for(paper.key), dump_paper(paper))
+        path = self.library.path_for(paper.key)
+        previous = _previous(self.library.path_for(comments_of or paper.key))
+        self._write(path, dump_paper(paper, previous))
 
     def create(self, paper: Paper) -> None:
         """Write a new paper; refuses a key another paper has as key or alias, in any case, and
@@ -1300,7 +1322,7 @@ class Writer:
             # temporary one, so the old file is never removed after the new one was written.
             self._write_renamed_case(paper, old)
         else:
-            self.save(paper)
+            self.save(paper, comments_of=old)
             self.delete(old)
         folded = self._names_by_fold()
         for name in [new, *paper.aliases]:
@@ -1313,7 +1335,7 @@ class Writer:
         paper.updated = timestamp()
         old_path = self.library.path_for(old)
         new_path = self.library.path_for(paper.key)
-        atomic_write(old_path, dump_paper(paper))
+        atomic_write(old_path, dump_paper(paper, _previous(old_path)))
         try:
             os.rename(old_path, new_path)
         except OSError as exc:

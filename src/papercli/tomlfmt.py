@@ -1,7 +1,8 @@
 """Writing paper files as TOML people like to read and edit: one field a line, short lists on one
 line, long text as multi-line strings, notes and provenance as ``[[notes]]`` sections, times as
 ``2026-11-22T15:55:00Z``. tomli_w does the escaping of every value; this module only lays them
-out. Reading is tomllib's job. No I/O.
+out. A file a person wrote comments in is rewritten by ``papercli.tomlkeep`` instead, so the
+comments survive. Reading is tomllib's job. No I/O.
 """
 
 from __future__ import annotations
@@ -79,3 +80,15 @@ def dumps(document: dict[str, Any], sections: tuple[str, ...] = ("provenance", "
         for item in items:
             out += f"\n[[{name}]]\n" + _lines(item)
     return out
+
+
+# A '#' that may start a comment: at a line's start, or after anything but a letter or '/'
+# (which put it inside a word, as in C# or a URL's #fragment) or after the end of a value.
+_MAYBE_COMMENT = re.compile(r"(?m)(?:^|[^/\w]|\d|true|false|Z)#")
+
+
+def may_have_comments(text: str) -> bool:
+    """False when ``text`` surely has no TOML comment (no '#' at all, the common case, or only
+    inside words such as URL fragments and C#); True (a comment, or a string that looks like
+    one) sends it through ``papercli.tomlkeep``."""
+    return "#" in text and _MAYBE_COMMENT.search(text) is not None

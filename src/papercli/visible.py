@@ -35,6 +35,16 @@ def visible(text: str, one_line: bool = False) -> str:
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
+def tab_separated(cells: list[str]) -> str:
+    """``cells`` joined by tabs, each made ``visible(one_line=True)``: a tab or newline inside a
+    cell is escaped, so the line has exactly one tab between cells. One search of the whole line
+    in the common case where nothing needs escaping."""
+    line = "\t".join(cells)
+    if "\n" in line or _UNSAFE.search(line) or line.count("\t") != len(cells) - 1:
+        return "\t".join([visible(cell, one_line=True) for cell in cells])
+    return line
+
+
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
