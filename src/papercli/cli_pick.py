@@ -30,8 +30,8 @@ Ctrl-O opens the paper; Ctrl-T tags it; Ctrl-R sets its status; Ctrl-E adds a no
 editor; Ctrl-Y copies the key, Ctrl-L copies \\cite{key} (through the terminal, OSC 52);
 Esc leaves with nothing printed (exit 1).
 
-The picker draws on the terminal through stderr, so its output can be captured, as in
-  papercli show "$(papercli pick lora)"
+The picker draws on the terminal through stderr, so its output can be captured:
+'papercli show "$(papercli pick lora)"' shows the paper you choose.
 
 Example: papercli pick lora
 """
@@ -47,6 +47,7 @@ def pick_cmd(
     query: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="QUERY",
             help="A search to start from (words and filters, as in 'papercli search').",
             show_default=False,
             autocompletion=complete_query,
