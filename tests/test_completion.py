@@ -217,6 +217,10 @@ def test_completion_reads_the_cache_not_every_file(papers: Path) -> None:
     """After a reading command, a paper file that no longer parses is not read by completion:
     the keys come from the directory listing, the tags from the index as last written."""
     assert run_papercli("list").returncode == 0
+    # An editor's swap file came and went: the next reading command finds the index true still.
+    (papers / "papers" / ".hu2021lora.toml.swp").write_text("swap")
+    (papers / "papers" / ".hu2021lora.toml.swp").unlink()
+    assert run_papercli("list").returncode == 0
     (papers / "papers" / "hu2022other.toml").write_text("this is not TOML = = =\n")
     assert "vision" in complete("bash", "papercli list --tag ")
     assert "hu2022other" in complete("bash", "papercli show hu")

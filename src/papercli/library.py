@@ -240,6 +240,7 @@ class Scan:
     def __init__(self) -> None:
         self.names: list[str] = []
         self.stat: tuple[array[int], array[int], array[int]] = (array("q"), array("q"), array("q"))
+        self.dir_mtime = 0  # the papers directory's, read before listing it
 
     def sig(self) -> dict[str, tuple[int, int, int]]:
         ino, size, mtime = self.stat
@@ -737,8 +738,9 @@ class Library:
         """The index as the cache last wrote it, without looking at the files: it lags behind
         changes to them until the next reading command brings it up to date. None when there
         is no usable cache; with ``fresh``, None too when a file in papers/ was created,
-        renamed or removed since it was written (as every papercli write and most editors
-        do), which two stats tell. For quick answers (shell completion)."""
+        renamed or removed since it was last found true (as every papercli write and most
+        editors do), which two stats tell (see ``_mark_current``). For quick answers (shell
+        completion)."""
         if fresh:
             try:
                 written = os.stat(self.cache_dir / "index.bin").st_mtime_ns
@@ -936,7 +938,7 @@ class Library:
         scan = Scan()
         names, (inos, sizes, mtimes) = scan.names, scan.stat
         try:
-            dir_mtime = os.stat(self.papers_dir).st_mtime_ns
+            dir_mtime = scan.dir_mtime = os.stat(self.papers_dir).st_mtime_ns
             with os.scandir(self.papers_dir) as entries:
                 for entry in entries:
                     name = entry.name
@@ -1038,6 +1040,7 @@ class Library:
         cache = self._load_cache()
         scan = self._scan(cache)
         if cache is not None and scan.matches(cache):
+            self._mark_current(scan.dir_mtime)
             return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
         sig = scan.sig()
         old_sig = unpack_sig(cache) if cache else {}
@@ -1085,9 +1088,21 @@ class Library:
             try:
                 data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
                 atomic_write(self.cache_dir / "index.bin", data, durable=False)
+                self._mark_current(scan.dir_mtime)
             except (OSError, ValueError, OverflowError, TypeError):
                 pass  # a cache that cannot be written only costs speed
         return Index(rows, problems, tokens)
+
+    def _mark_current(self, dir_mtime: int) -> None:
+        """Record in the index file's mtime that it holds papers/ as it was at ``dir_mtime``
+        (just after it), for ``cached_index(fresh=True)``: a later file created, renamed or
+        removed in papers/ moves the directory's mtime past it."""
+        if not dir_mtime or not self.cache_usable:
+            return
+        path = self.cache_dir / "index.bin"
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_mtime_ns != dir_mtime + 1:
+                os.utime(path, ns=(dir_mtime + 1, dir_mtime + 1))
 
     def _parse_for_cache(
         self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
