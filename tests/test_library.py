@@ -75,6 +75,26 @@ def test_unknown_fields_survive_a_rewrite(cli: Runner, library: Path) -> None:
     assert data["tags"] == ["classic"]
 
 
+def test_unknown_times_survive_the_cache_and_a_rewrite(cli: Runner, library: Path) -> None:
+    # rtoml reads paper files: its time zones must pickle into the cache and write back alike.
+    key = add(cli, "Attention Is All You Need", "-a", "Ashish Vaswani", "--year", "2017")
+    path = library / "papers" / f"{key}.toml"
+    path.write_text(
+        "read_on = 2024-05-01T09:30:00+02:00\nseen = 2024-05-01T07:30:00Z\n"
+        "local = 2024-05-01T09:30:00\nday = 2024-05-01\n" + path.read_text()
+    )
+    assert cli("list").exit_code == 0  # parsed and cached
+    assert cli("show", key).exit_code == 0  # served from the cache shard
+    assert cli("tag", key, "classic").exit_code == 0
+    data = tomllib.loads(path.read_text())
+    assert data["read_on"].isoformat() == "2024-05-01T09:30:00+02:00"
+    assert data["seen"].isoformat() == "2024-05-01T07:30:00+00:00"
+    assert data["local"].isoformat() == "2024-05-01T09:30:00"
+    assert data["day"].isoformat() == "2024-05-01"
+    paper = Library.open(library).read(key)
+    assert paper.extra["read_on"].tzinfo.__class__.__module__ == "datetime"
+
+
 def test_keys_cannot_escape_the_papers_directory(cli: Runner, library: Path) -> None:
     for bad in ("", "x" * 121, "a b", "a,b", "a{b", "a}b", "a%b", "a\\b", "a~b", "a#b", 'a"b',
                 "a\nb", "a\x1bb"):  # fmt: skip

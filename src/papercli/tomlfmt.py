@@ -1,7 +1,7 @@
 """Writing paper files as TOML people like to read and edit: one field a line, short lists on one
 line, long text as multi-line strings, notes and provenance as ``[[notes]]`` sections, times as
 ``2026-11-22T15:55:00Z``. tomli_w does the escaping of every value; this module only lays them
-out. Reading is tomllib's job. No I/O.
+out. Reading is rtoml's job (library.parse_paper_bytes). No I/O.
 """
 
 from __future__ import annotations
