@@ -487,19 +487,6 @@ def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
 # Keeping the word index up to date
 
 
-def _shard_sig(library: Library) -> list[Any]:
-    """Per library cache shard: its change token and its file's identity (a rewritten shard
-    file has a new inode and mtime even if the tokens restarted after the cache was deleted)."""
-    sig: list[Any] = []
-    for shard, token in enumerate(library.index().shard_tokens):
-        try:
-            st = os.stat(library.shard_path(shard))
-            sig.append((token, st.st_ino, st.st_mtime_ns, st.st_size))
-        except OSError:
-            sig.append((token,))
-    return sig
-
-
 def _papers_of_shards(library: Library, shards: set[int]) -> Iterable[Paper]:
     """Full papers of the given shards, one shard at a time (bounded memory)."""
     from papercli.library import shard_of
@@ -520,7 +507,7 @@ def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
 
     path = library.cache_dir / INDEX_FILE
     root = str(library.root.resolve())
-    sig = _shard_sig(library)
+    sig = library.shard_sigs()
     loaded = _load(path) if library.cache_usable else None
     if loaded is not None and loaded[0].get("root") != root:
         loaded = None
