@@ -72,15 +72,17 @@ CACHE_VERSION = 5
 SHARDS = 64
 
 
-def _int_env(name: str, default: int) -> int:
-    """A tuning knob from the environment; a value that is not a whole number is ignored."""
+def int_env(name: str, default: int) -> int:
+    """A tuning knob from the environment; a value that is not a whole number (or below 1)
+    is ignored."""
     try:
-        return int(os.environ.get(name, default))
+        value = int(os.environ.get(name, default))
     except ValueError:
         return default
+    return value if value >= 1 else default
 
 
-FULL_STAT_LIMIT = _int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
+FULL_STAT_LIMIT = int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
 FULL_STAT_EVERY = 60.0  # seconds
 
 
@@ -412,10 +414,26 @@ def atomic_write(
     ``durable`` fsyncs the data before the rename (the library's files); the cache, which can
     always be rebuilt, skips it. ``sync_dir`` fsyncs the directory after the rename; a caller
     writing many files does that once at the end."""
+    tmp = stage_file(path, data, durable=durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable and sync_dir:
+        _fsync_dir(path.parent)
+
+
+def stage_file(
+    path: Path, data: bytes | Sequence[bytes | memoryview], *, durable: bool = False
+) -> str:
+    """``data`` in a new temporary file beside ``path`` (hidden, ``.tmp``), with the mode
+    ``path`` has (else the umask's); fsynced when ``durable``. Returns its path; the caller
+    renames it into place or removes it."""
     import tempfile
 
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes 0600 files: keep the replaced file's mode, else honour the umask.
         try:
@@ -429,13 +447,11 @@ def atomic_write(
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if durable and sync_dir:
-        _fsync_dir(directory)
+    return tmp
 
 
 def _umask() -> int:
@@ -538,6 +554,10 @@ class Library:
         self._cache_usable: bool | None = None
         # Papers parsed while the cache could not be written: served instead of its shards.
         self._fresh: dict[str, Paper] = {}
+        # Papers this process wrote: file name -> (the file's signature after the write, the
+        # paper), so the cache takes them without parsing the files again (an import of
+        # 100,000 papers leaves the cache ready).
+        self._written: dict[str, tuple[tuple[int, int, int], Paper]] = {}
         self.notices: list[str] = []  # said once by the CLI (an untrusted cache)
 
     # -- opening and creating ---------------------------------------------------------------
@@ -699,6 +719,11 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"{path}: cannot read ({exc.strerror})") from exc
         return parse_paper_bytes(key, data, str(path))
+
+    def read_staged(self, key: str, staged: str) -> Paper:
+        """``key``'s paper as a writer's batch staged it in the temporary file ``staged``."""
+        with open(staged, "rb") as handle:
+            return parse_paper_bytes(key, handle.read(), self.shown(key))
 
     def read_file(self, path: Path, shown: str) -> bytes:
         """A paper file's bytes. A FIFO, device or socket, a symlink that leaves the library
@@ -1077,7 +1102,11 @@ class Library:
                 papers.pop(key, None)
                 if name not in sig:
                     continue
-                paper = self._parse_for_cache(name, sig, problems)
+                known = self._written.pop(name, None)
+                if known is not None and known[0] == sig[name]:
+                    paper: Paper | None = known[1]
+                else:
+                    paper = self._parse_for_cache(name, sig, problems)
                 if paper is not None:
                     rows[key] = summarize(paper)
                     papers[key] = paper
@@ -1091,6 +1120,7 @@ class Library:
             # Bumped even when nothing can be written: derived caches (the search index)
             # then see the change in this process too.
             tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+        self._written.clear()
         if writable:
             try:
                 data = encode_index(sig, rows, problems, tokens, str(self.root.resolve()))
@@ -1206,13 +1236,65 @@ class Writer:
         # date by this writer (the index is not re-read between its writes).
         self._folded: dict[str, str] | None = None
         self._exact_claimed: set[str] = set()  # aliases created by this writer
+        # Inside ``batch()``: target path -> (temporary file written, its paper).
+        self._staged: dict[Path, tuple[str, Paper]] | None = None
 
     def read(self, key: str) -> Paper:
-        """The paper as it is on disk now; a malformed file raises (and so is never rewritten)."""
+        """The paper as it is on disk now (or as this writer's batch will put it there); a
+        malformed file raises (and so is never rewritten)."""
+        if self._staged is not None:
+            staged = self._staged.get(self.library.path_for(key))
+            if staged is not None:
+                return self.library.read_staged(key, staged[0])
         return self.library.read(key)
 
     def exists(self, key: str) -> bool:
+        if self._staged is not None and self.library.path_for(key) in self._staged:
+            return True
         return self.library.exists(key)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes put in place together, for imports: each paper is written to its own
+        temporary file; at the end one ``sync`` makes them all durable, then each is renamed
+        over its target and the directory synced once. A crash before the renames leaves only
+        temporary files (removed under the next lock); a crash during them leaves some papers
+        written whole and the others as they were, never half a file. One fsync per file (two
+        with the directory's) made an import of 10,000 papers spend most of its time waiting.
+
+        The papers saved in a batch go to the cache as they are (their files are not parsed
+        again): a paper must not change after its last ``save`` in the batch."""
+        self._staged = {}
+        try:
+            yield
+            staged, self._staged = self._staged, None
+            if staged:
+                os.sync()
+            placed = 0
+            for path, (tmp, paper) in staged.items():
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    self._staged = dict(list(staged.items())[placed:])  # removed below
+                    raise LibraryError(f"{path}: cannot write ({exc.strerror})") from exc
+                placed += 1
+                self._remember(path, paper)
+            if staged:
+                _fsync_dir(self.library.papers_dir)
+        finally:
+            for tmp, _ in (self._staged or {}).values():
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            self._staged = None
+
+    def _remember(self, path: Path, paper: Paper) -> None:
+        """Hand a written paper to the cache, keyed on the file's signature now."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        sig = (st.st_ino, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns))
+        self.library._written[path.name] = (sig, paper)
 
     def _names_by_fold(self) -> dict[str, str]:
         if self._folded is None:
@@ -1263,7 +1345,7 @@ class Writer:
             paper.added = stamp
         if touch:
             paper.updated = stamp
-        self._write(self.library.path_for(paper.key), dump_paper(paper))
+        self._write(self.library.path_for(paper.key), dump_paper(paper), paper)
 
     def create(self, paper: Paper) -> None:
         """Write a new paper; refuses a key another paper has as key or alias, in any case, and
@@ -1349,7 +1431,7 @@ class Writer:
             raise LibraryError(f"{new_path}: cannot rename ({exc.strerror})") from exc
         _fsync_dir(new_path.parent)
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: Path, data: bytes, paper: Paper | None = None) -> None:
         try:
             mode = os.stat(path).st_mode
         except OSError:
@@ -1361,6 +1443,12 @@ class Writer:
                 "make it writable (chmod u+w) to let papercli change it"
             )
         try:
+            if self._staged is not None and paper is not None:
+                old = self._staged.pop(path, None)
+                if old is not None:
+                    os.unlink(old[0])
+                self._staged[path] = (stage_file(path, data), paper)
+                return
             atomic_write(path, data)
         except OSError as exc:
             raise LibraryError(f"{path}: cannot write ({exc.strerror})") from exc
