@@ -306,3 +306,26 @@ def test_large_library_mode_sees_renames_at_once_and_in_place_edits_within_a_min
     swap.write_text("x")
     swap.unlink()
     assert "Edited with a swap file" in run_papercli("list", env=env).stdout
+
+
+def test_large_library_mode_skips_the_listing_of_a_settled_directory(
+    cli: Runner, library: Path
+) -> None:
+    """When the papers directory has not changed since a full check (and had settled before
+    it), its listing is the cache's: nothing is missed that creates, removes or renames a
+    file, and an in-place edit waits for the minute's full check, as before."""
+    for i in range(3):
+        add(cli, f"Paper number {i} about something", "--year", "2020")
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "1"}
+    time.sleep(0.1)  # the directory settles before the full check
+    assert run_papercli("list", env=env).returncode == 0  # full check, stamp written
+    listed = run_papercli("list", env=env)  # served from the cache's listing
+    assert len(listed.stdout.splitlines()) == 4
+    victim = next((library / "papers").glob("*.toml"))
+    with open(victim, "r+") as handle:
+        handle.write('title = "Edited in place"\n')
+    assert "Edited in place" not in run_papercli("list", env=env).stdout  # the documented lag
+    (library / "papers" / "new2022paper.toml").write_text('title = "A New File"\n')
+    assert "A New File" in run_papercli("list", env=env).stdout  # the directory changed
+    (library / "papers" / "new2022paper.toml").unlink()
+    assert "A New File" not in run_papercli("list", env=env).stdout
