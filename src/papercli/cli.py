@@ -214,7 +214,9 @@ def add(
         if dois:
             add_from_doi(dois, tags=tags, note=note, status=status, duplicate=duplicate)
         if arxiv_ids:
-            add_from_arxiv(arxiv_ids, tags=tags, note=note, status=status, update=update)
+            add_from_arxiv(
+                arxiv_ids, tags=tags, note=note, status=status, update=update, duplicate=duplicate
+            )
         return
     if title is None or not title.strip():
         raise UsageError("give one or more arXiv ids, or --title for an entry typed by hand")

@@ -738,7 +738,7 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
         return added
     with contextlib.redirect_stdout(sys.stderr):
         add_from_arxiv(sorted(set(ids.values())), tags=[], note=None, status="unread",
-                       update=False)  # fmt: skip
+                       update=False, refuse_known=False)  # fmt: skip
     fresh = Library.open(library.root)
     by_id: dict[str, str] = {}
     for key, row in fresh.index().rows.items():
