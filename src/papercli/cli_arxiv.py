@@ -95,9 +95,19 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def add_from_arxiv(
-    ids: list[str], *, tags: list[str], note: str | None, status: str, update: bool
+    ids: list[str],
+    *,
+    tags: list[str],
+    note: str | None,
+    status: str,
+    update: bool,
+    duplicate: bool = False,
+    refuse_known: bool = True,
 ) -> None:
-    """Fetch ``ids`` from arXiv and add them (called by ``papercli add``)."""
+    """Fetch ``ids`` from arXiv and add them (called by ``papercli add``). A paper the library
+    has already (same arXiv id, DOI or title, or its published version) is refused, naming
+    it (exit 1 once the others are added), unless ``update`` (merge arXiv's metadata into it)
+    or ``duplicate`` (add it anyway); ``refuse_known=False`` only says so (``check --add``)."""
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
     from papercli.config import load_settings
     from papercli.keys import make_key
@@ -107,22 +117,28 @@ def add_from_arxiv(
     library = open_library()
     known = _by_arxiv_id(library)
     to_fetch: list[str] = []
+    refused = False
     for base in wanted:
         keys = known.get(base)
-        if keys and not update:
-            warn(
-                f"{base} is already in the library as {', '.join(keys)}; "
-                "'papercli add --update' refreshes it"
+        if keys and not update and not duplicate:
+            _say_known(
+                f"{base} is already in the library as {', '.join(keys)}: see 'papercli show "
+                f"{keys[0]}'; 'papercli add --update' refreshes it, --duplicate adds it anyway",
+                refuse_known,
             )
+            refused = refused or refuse_known
         else:
             to_fetch.append(base)
     if not to_fetch:
+        if refused:
+            raise typer.Exit(EXIT_NOT_FOUND)
         return
     settings = load_settings()
     with _progress(len(to_fetch), "Fetching from arXiv") as advance:
         fetched = fetch_papers(to_fetch, settings, on_batch=advance)
 
-    # The same paper may be in the library without its arXiv id (imported by title or DOI).
+    # The same paper may be in the library without its arXiv id (imported by title or DOI),
+    # or as its published version (the preprint and the published paper are one paper).
     finder = DuplicateFinder.from_rows(library.index().rows.values())
     created: list[Paper] = []
     targets: list[tuple[str, Paper]] = []  # (existing key, fetched paper)
@@ -130,17 +146,23 @@ def add_from_arxiv(
         paper = fetched.papers.get(base)
         if paper is None:
             continue
-        keys = known.get(base) or []
-        match = keys[0] if keys else finder.find(paper)
+        keys = [] if duplicate else known.get(base) or []
+        match = keys[0] if keys else None if duplicate else finder.find(paper)
+        if match is None and not duplicate:
+            match = finder.other_version(paper)
         if match is None:
             created.append(paper)
+            finder.add(paper)
         elif update:
             targets.extend((k, paper) for k in keys or [match])
         else:
-            warn(
-                f"{base} is already in the library as {match} (same title or DOI); "
-                "'papercli add --update' merges arXiv's metadata into it"
+            _say_known(
+                f"{base} is already in the library as {match} (same title or DOI, or its "
+                f"published version): see 'papercli show {match}'; 'papercli add --update' "
+                "merges arXiv's metadata into it, --duplicate adds it anyway",
+                refuse_known,
             )
+            refused = refused or refuse_known
     stamp = timestamp()
     changes: list[tuple[str, list[str]]] = []
     if created or targets:
@@ -175,37 +197,58 @@ def add_from_arxiv(
     for key, changed in changes:
         echo(f"updated {key}: {'; '.join(changed)}" if changed else f"{key}: already up to date")
     _report_failures(fetched.failures, "not added", lambda label: 1)
-    if fetched.exit_code:
-        raise typer.Exit(fetched.exit_code)
+    code = max(fetched.exit_code, EXIT_NOT_FOUND if refused else 0)
+    if code:
+        raise typer.Exit(code)
+
+
+def _say_known(message: str, refused: bool) -> None:
+    warn(f"error: {message}" if refused else message)
 
 
 def add_from_doi(
     dois: list[str], *, tags: list[str], note: str | None, status: str, duplicate: bool
 ) -> None:
     """Fetch ``dois`` by DOI content negotiation and add them (called by ``papercli add``).
-    Every DOI is fetched before anything is written; a paper the library has is refused
-    (exit 1, naming it) unless ``duplicate``."""
+    Every DOI is fetched before anything is written. The published version of a preprint in
+    the library is merged into it (said on stderr); another paper the library has is refused
+    (exit 1, naming it, nothing written) unless ``duplicate``."""
     from papercli.config import load_settings
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder
+    from papercli.merge import DuplicateFinder, is_awaiting, merge_published
 
     settings = load_settings()
     papers = [paper_from_csl(fetch_csl(doi, settings), doi) for doi in dict.fromkeys(dois)]
     library = open_library()
     stamp = timestamp()
+    created: list[Paper] = []
+    merged: list[tuple[str, str, list[str]]] = []  # (key, doi, what changed)
     with library.writing() as writer:
         finder = DuplicateFinder.from_rows(library.index().rows.values())
+        preprints: dict[str, Paper] = {}
         for paper in papers:
-            same = finder.find(paper)
-            if same is not None and not duplicate:
-                raise PapercliError(
-                    f"{paper.doi} is already in the library as {same}: see 'papercli show "
-                    f"{same}'; --duplicate adds it anyway",
-                    EXIT_NOT_FOUND,
-                )
+            same = None if duplicate else finder.find(paper) or finder.other_version(paper)
+            if same is not None:
+                existing = preprints.get(same) or writer.read(same)
+                if not is_awaiting(existing, paper.doi):
+                    raise PapercliError(
+                        f"{paper.doi} is already in the library as {same}: see 'papercli show "
+                        f"{same}'; --duplicate adds it anyway",
+                        EXIT_NOT_FOUND,
+                    )
+                preprints[same] = existing
+                changed = merge_published(existing, paper, stamp)
+                if existing.add_tags(tags):
+                    changed.append("tagged " + ", ".join(tags))
+                if note and all(n.text != note for n in existing.notes):
+                    existing.notes.append(Note(text=note, created=stamp))
+                    changed.append("added a note")
+                merged.append((same, paper.doi, changed))
+                continue
             finder.add(paper)
-        for paper in papers:
+            created.append(paper)
+        for paper in created:
             paper.key = make_key(
                 paper.authors, paper.year, paper.title,
                 lambda k: writer.owner_of(k) is not None or writer.exists(k),
@@ -215,9 +258,14 @@ def add_from_doi(
             if note:
                 paper.notes.append(Note(text=note, created=stamp))
             writer.create(paper)
-    from papercli.render import paper_table
+        for existing in preprints.values():
+            writer.save(existing)
+    for key, doi, changed in merged:
+        warn(f"merged the published version {doi} into the preprint {key}: {'; '.join(changed)}")
+    if created:
+        from papercli.render import paper_table
 
-    paper_table([Summary._make(summarize(p)) for p in papers], title="Added from DOIs")
+        paper_table([Summary._make(summarize(p)) for p in created], title="Added from DOIs")
 
 
 @handle_errors

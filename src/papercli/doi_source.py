@@ -25,6 +25,7 @@ DEFAULT_DOI_API = "https://doi.org"
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 MAX_ANSWER_BYTES = 5 * 1024 * 1024
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 
 # CSL type -> BibTeX entry type (what bibtex and biber both read).
 _TYPES = {
@@ -33,6 +34,13 @@ _TYPES = {
     "report": "techreport", "thesis": "phdthesis", "dataset": "misc", "posted-content": "misc",
     "article": "misc", "manuscript": "unpublished", "webpage": "misc", "software": "misc",
 }  # fmt: skip
+# CSL's container-title: the BibTeX field of each entry type that names the container.
+_CONTAINER_FIELDS = {
+    "article": "journal", "inproceedings": "booktitle", "incollection": "booktitle",
+    "book": "series",
+}  # fmt: skip
+# CSL types papercli files under a type of its own (the others are papers).
+_PAPER_TYPES = {"dataset": "dataset", "software": "repo", "webpage": "website", "book": "book"}
 
 
 def parse_doi(text: str) -> str | None:
@@ -134,6 +142,15 @@ def _text(value: Any) -> str:
     return " ".join(text.split())
 
 
+def _names(value: Any) -> str:
+    """CSL's institution: a name, or a list of ``{"name": ...}`` objects (Crossref)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name", "")
+    return _text(value) if value else ""
+
+
 def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
     """The paper a CSL-JSON item describes, with a BibTeX record built from it (text escaped
     for LaTeX, acronyms in the title braced)."""
@@ -161,11 +178,15 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         record["author"] = " and ".join(format_author(a) for a in authors)
     if title:
         record["title"] = escape(title, protect_case=True)
+    genre = _text(item.get("genre", ""))
+    if kind == "phdthesis" and re.search(r"master|m\.?\s?sc|diplom", genre, re.IGNORECASE):
+        kind = "mastersthesis"
     container = _text(item.get("container-title", ""))
     if container:
-        field_name = {"article": "journal", "inproceedings": "booktitle",
-                      "incollection": "booktitle"}.get(kind, "howpublished")  # fmt: skip
-        record[field_name] = escape(container)
+        record[_CONTAINER_FIELDS.get(kind, "howpublished")] = escape(container)
+    elif kind == "misc" and _names(item.get("institution")):
+        # A preprint server (posted-content: bioRxiv, SSRN, ...) names itself here.
+        record["howpublished"] = escape(_names(item["institution"]))
     parts = ((item.get("issued") or item.get("published-print") or item.get("created") or {})
              .get("date-parts") or [[]])[0]  # fmt: skip
     if parts and parts[0]:
@@ -175,10 +196,17 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
             record["month"] = "jan feb mar apr may jun jul aug sep oct nov dec".split()[
                 parts[1] - 1
             ]
-    for csl, name in (("volume", "volume"), ("issue", "number"), ("publisher", "publisher"),
-                      ("publisher-place", "address"), ("edition", "edition")):  # fmt: skip
-        if item.get(csl):
+    # Who published it is the school of a thesis and the institution of a report.
+    publisher = {"phdthesis": "school", "mastersthesis": "school",
+                 "techreport": "institution"}.get(kind, "publisher")  # fmt: skip
+    for csl, name in (("volume", "volume"), ("issue", "number"), ("number", "number"),
+                      ("publisher", publisher), ("publisher-place", "address"),
+                      ("edition", "edition"), ("collection-title", "series"),
+                      ("version", "version")):  # fmt: skip
+        if item.get(csl) and name not in record:
             record[name] = escape(_text(item[csl]))
+    if genre and kind in ("techreport", "phdthesis", "mastersthesis"):
+        record["type"] = escape(genre)
     if item.get("page"):
         pages = re.sub(r"\s*[-–—]+\s*", "--", _text(item["page"]))
         record["pages"] = re.sub(r"[^\w.,:+ -]", "", pages)  # page numbers and ranges only
@@ -186,9 +214,14 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         if item.get(csl):
             record[name] = _text(item[csl])
     record["doi"] = doi
+    arxiv = _ARXIV_DOI.match(doi)
+    if arxiv:
+        # arXiv's own DOI (DataCite): the paper is that preprint.
+        record["eprint"], record["archiveprefix"] = arxiv.group(1), "arXiv"
     if item.get("URL"):
         record["url"] = _text(item["URL"])
     paper = view_of(kind, record, "")
+    paper.type = _PAPER_TYPES.get(str(item.get("type", "")), paper.type)
     paper.bibtex_type = kind
     paper.bibtex = record
     paper.bibtex_raw = ["month"] if "month" in record else []

@@ -86,6 +86,7 @@ class Identity(NamedTuple):
     type: str
     incomplete: tuple[str, ...]
     has_record: bool  # imported from a .bib (its record kept)
+    venue: str = ""  # the venue, or an arXiv paper's journal reference
 
 
 class Match(NamedTuple):
@@ -131,6 +132,7 @@ class DuplicateFinder:
                     type=row[1],
                     incomplete=tuple(row[13]),
                     has_record=bool(row[17]),
+                    venue=row[10],
                 ),
                 row[9],
             )
@@ -142,7 +144,7 @@ class DuplicateFinder:
             arxiv=paper.arxiv_id, doi=paper.doi, isbn=paper.bibtex.get("isbn", ""),
             title=paper.title, year=paper.year or 0, family=first_family(paper.authors),
             type=paper.type, incomplete=tuple(paper.incomplete),
-            has_record=bool(paper.bibtex_type),
+            has_record=bool(paper.bibtex_type), venue=paper.venue or paper.journal_ref,
         )  # fmt: skip
 
     @staticmethod
@@ -210,6 +212,30 @@ class DuplicateFinder:
                     continue
                 return Match(key, conflicts)
         return Match(None, conflicts)
+
+    def other_version(self, paper: Paper) -> str | None:
+        """The key of the other version of ``paper``: its arXiv preprint when ``paper`` is a
+        published version, or its published version when ``paper`` is a preprint. One of the
+        two has an arXiv id and the other none, their titles agree (normalised) and so do their
+        first authors, and the years differ by at most two, or the preprint's journal
+        reference names the published version's DOI."""
+        mine = self.identity(paper)
+        ntitle = norm_title(paper.title) if "title" not in mine.incomplete else ""
+        for key in self._by.get(f"title:{ntitle}", ()) if ntitle else ():
+            theirs = self._who[key]
+            if bool(mine.arxiv) == bool(theirs.arxiv):
+                continue  # two preprints, or two published papers: not this relation
+            if _ids_disagree(mine, theirs):
+                continue
+            preprint, published = (mine, theirs) if mine.arxiv else (theirs, mine)
+            if published.doi and norm_doi(published.doi) in preprint.venue.lower():
+                return key
+            if mine.family and theirs.family and mine.family != theirs.family:
+                continue
+            if mine.year and theirs.year and abs(mine.year - theirs.year) > 2:
+                continue
+            return key
+        return None
 
 
 def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
@@ -323,6 +349,92 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
         existing.incomplete = still
         changed.append("incomplete")
     return changed
+
+
+# Fields of a preprint's record that describe where and when it appeared: the published
+# version's record replaces them (the preprint's record is kept whole in provenance).
+_PUBLICATION_FIELDS = frozenset(
+    "journal journaltitle booktitle howpublished publisher volume number issue pages year month "
+    "date school institution organization address edition series isbn issn doi url type eid "
+    "entrysubtype pubstate".split()
+)
+
+
+def flat_record(table: dict[str, str], prefix: str = "was.bibtex.") -> dict[str, str]:
+    """A record kept in a provenance entry, one ``"was.bibtex.NAME"`` key a field (provenance
+    entries stay flat tables, one line a value)."""
+    return {f"{prefix}{name}": value for name, value in table.items()}
+
+
+def is_awaiting(paper: Paper, doi: str) -> bool:
+    """True when ``paper`` is a preprint whose record does not yet carry its published
+    version ``doi``."""
+    if not paper.arxiv_id:
+        return False
+    record_doi = paper.bibtex.get("doi", "") if paper.bibtex_type else ""
+    return norm_doi(record_doi) != norm_doi(doi)
+
+
+def merge_published(paper: Paper, published: Paper, stamp: str) -> list[str]:
+    """Merge ``published`` (a paper from a DOI, with its BibTeX record) into ``paper``, its
+    preprint, in place; returns what changed, as phrases.
+
+    The record becomes the published version's (entry type, venue, volume, pages, DOI, ...)
+    with the preprint's arXiv fields (``eprint``, ``archiveprefix``, ``primaryclass``) and the
+    fields of its old record that say nothing about where it appeared. papercli's venue, DOI,
+    year and date become the published version's; the title, authors, key, tags, notes and
+    status stay. What is replaced is kept in one provenance entry, ``source =
+    "published-version"``: the old values as ``"was.year"``..., the old record as
+    ``"was.bibtex.@type"``, ``"was.bibtex.journal"``....
+    """
+    said: list[str] = []
+    history: dict[str, Any] = {"source": "published-version", "doi": published.doi}
+    history["merged"] = stamp
+    record = dict(published.bibtex)
+    raw = list(published.bibtex_raw)
+    if paper.bibtex_type:
+        history.update(flat_record(paper.record_table()))
+        for name, value in paper.bibtex.items():
+            if name not in record and name not in _PUBLICATION_FIELDS:
+                record[name] = value
+                if name in paper.bibtex_raw:
+                    raw.append(name)
+    if paper.arxiv_id and "eprint" not in record:
+        record["eprint"] = paper.arxiv_id
+        if "eprinttype" not in record:
+            record["archiveprefix"] = "arXiv"
+        if paper.primary_category and "eprintclass" not in record:
+            record["primaryclass"] = paper.primary_category
+    said.append(
+        f"record @{published.bibtex_type} ({', '.join(n for n in record if n != 'eprint')}"
+        + (", eprint kept)" if "eprint" in record else ")")
+    )
+    paper.bibtex_type, paper.bibtex, paper.bibtex_raw = published.bibtex_type, record, raw
+    replaced: dict[str, Any] = {}
+    for name in ("venue", "doi", "year", "date"):
+        mine, theirs = getattr(paper, name), getattr(published, name)
+        if theirs and mine != theirs:
+            if mine:
+                replaced[name] = mine
+                said.append(f"{name} {mine} -> {theirs}")
+            else:
+                said.append(f"{name} {theirs}")
+            setattr(paper, name, theirs)
+    history.update({f"was.{name}": value for name, value in replaced.items()})
+    filled = {n for n in ("venue", "doi", "year", "date") if getattr(published, n)}
+    for name in ("title", "authors", "abstract"):
+        if (not getattr(paper, name) or name in paper.incomplete) and getattr(published, name):
+            value = getattr(published, name)
+            setattr(paper, name, list(value) if isinstance(value, list) else value)
+            said.append(f"filled {name}")
+            filled.add(name)
+    paper.incomplete = [f for f in paper.incomplete if f not in filled]
+    if paper.type == "misc":
+        paper.type = "paper"
+    for prov in [*published.provenance, history]:
+        if prov not in paper.provenance:
+            paper.provenance.append(dict(prov))
+    return said
 
 
 def _squeezed(text: str) -> str:
