@@ -528,7 +528,7 @@ def test_refresh_refs_and_failures(cli: Runner, library: Path, arxiv: ArxivServe
     assert r.exit_code == 1
     assert r.stdout == "refreshed 1 paper(s): 0 changed, 1 unchanged, 1 failed\n"
     assert r.stderr == (
-        "papercli: error: goodfellow2016deep: has no arXiv id, nothing to refresh\n"
+        "papercli: error: goodfellow2016deep: has no arXiv id or DOI, nothing to refresh\n"
         "papercli: error: 2106.99999 (ghost): no such paper on arXiv\n"
     )
 
@@ -553,7 +553,9 @@ def test_refresh_needs_something_to_do(cli: Runner, library: Path, arxiv: ArxivS
     assert r.stderr == ("papercli: error: name the papers to refresh, or use --all or --missing\n")
     r = cli("refresh", "--missing")
     assert r.exit_code == 1
-    assert r.stderr == "papercli: error: no incomplete papers with an arXiv id to refresh\n"
+    assert r.stderr == (
+        "papercli: error: no incomplete papers with an arXiv id or a DOI to refresh\n"
+    )
     r = cli("refresh", "x", "--all")
     assert r.exit_code == 2
     assert arxiv.requests == []
@@ -657,7 +659,8 @@ def test_refresh_missing_on_the_bundled_library_batches_by_100(
     ]
     assert {i for b in batches for i in b} == wanted
     # Ids the local server does not know are reported one line each, exit 1.
-    known = {"2106.09685", "1706.03762", "hep-th/9711200", "math/0309136", "2301.00001"}
+    known = {"2106.09685", "1706.03762", "1810.04805", "hep-th/9711200", "math/0309136",
+             "2301.00001"}  # fmt: skip
     failed = len(wanted - known)
     assert r.exit_code == (1 if failed else 0)
     assert len(r.stderr.splitlines()) == failed

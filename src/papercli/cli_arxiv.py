@@ -1,4 +1,6 @@
-"""The arXiv commands: ``papercli add ID...`` (through ``add_from_arxiv``) and ``papercli refresh``.
+"""Fetching commands: ``papercli add ID... DOI...`` (through ``add_from_arxiv`` and
+``add_from_doi``) and ``papercli refresh`` (arXiv, or by DOI for papers without an arXiv id;
+``--published`` merges a preprint's published version into it).
 
 Both validate identifiers locally, fetch everything first (no lock held while the network is
 used), then make every change in one ``library.writing()`` block. An id arXiv does not know gets
@@ -277,22 +279,34 @@ def refresh(
         ),
     ] = None,
     all_papers: Annotated[
-        bool, typer.Option("--all", help="Every paper with an arXiv id.")
+        bool, typer.Option("--all", help="Every paper with an arXiv id or a DOI.")
     ] = False,
     missing: Annotated[
         bool,
         typer.Option("--missing", help="Only entries marked incomplete (lacking authors, ...)."),
     ] = False,
+    published: Annotated[
+        bool,
+        typer.Option(
+            "--published",
+            help="Also fetch the published version of preprints that have a DOI and merge it "
+            "(as 'add DOI' does).",
+        ),
+    ] = False,
 ) -> None:
-    """Fetch current arXiv metadata: fill empty fields, report newer versions.
+    """Fetch current metadata from arXiv, or by DOI for papers without an arXiv id: fill empty
+    fields, report newer versions and preprints that have been published.
 
     Never changes a title, tags, notes, status or key, nor a non-empty abstract or author
-    list. Up to 100 papers per request, 3 seconds apart.
+    list. arXiv: up to 100 papers per request, 3 seconds apart. A preprint whose arXiv record
+    now names a DOI is said; --published merges its published version into it.
 
-    Examples: papercli refresh hu2021lora; papercli refresh --missing; papercli refresh --all
+    Examples: papercli refresh hu2021lora; papercli refresh --missing;
+    papercli refresh devlin2018bert --published
     """
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
     from papercli.config import load_settings
+    from papercli.merge import is_awaiting
 
     refs = refs or []
     if refs and all_papers:
@@ -308,27 +322,32 @@ def refresh(
         keys = sorted(rows)
     if missing:
         keys = [k for k in keys if k in rows and rows[k][13]]
-    # Base id -> keys carrying it (two entries may share one).
+    # Base id -> keys carrying it (two entries may share one); DOI -> keys, for the others.
     by_id: dict[str, list[str]] = {}
+    by_doi: dict[str, list[str]] = {}
     for key in keys:
         arxiv_id = rows[key][7] if key in rows else ""
         parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
         if parsed is None:
-            if refs:
-                warn(f"error: {key}: has no arXiv id, nothing to refresh")
+            doi = rows[key][8] if key in rows else ""
+            if doi:
+                by_doi.setdefault(doi, []).append(key)
+            elif refs:
+                warn(f"error: {key}: has no arXiv id or DOI, nothing to refresh")
                 code = EXIT_NOT_FOUND
             continue
         by_id.setdefault(parsed.base, []).append(key)
-    if not by_id:
+    if not by_id and not by_doi:
         if code:
             raise typer.Exit(code)
         what = "incomplete papers" if missing else "papers"
-        raise NotFoundError(f"no {what} with an arXiv id to refresh")
+        raise NotFoundError(f"no {what} with an arXiv id or a DOI to refresh")
     settings = load_settings()
     with _progress(len(by_id), "Refreshing from arXiv") as advance:
         fetched = fetch_papers(list(by_id), settings, on_batch=advance)
 
-    results: list[tuple[str, list[str]]] = []
+    results: dict[str, list[str]] = {}  # key -> what changed
+    awaiting: dict[str, list[str]] = {}  # DOI -> preprints not yet merged with it
     if fetched.papers:
         with library.writing() as writer:
             for base, paper in fetched.papers.items():
@@ -340,9 +359,19 @@ def refresh(
                     changed = update_from_arxiv(current, paper)
                     if changed:
                         writer.save(current)
-                    results.append((key, changed))
+                    results[key] = changed
+                    if current.doi and is_awaiting(current, current.doi):
+                        awaiting.setdefault(current.doi, []).append(key)
+    for doi, waiting in awaiting.items():
+        if not published:
+            for key in waiting:
+                warn(
+                    f"{key} has been published (DOI {doi}): 'papercli refresh {key} "
+                    "--published' merges the published version into it"
+                )
+    code = max(code, _refresh_dois(library, by_doi, awaiting if published else {}, results))
     changed_count = 0
-    for key, changed in results:
+    for key, changed in results.items():
         if changed:
             changed_count += 1
             echo(f"{key}: {'; '.join(changed)}")
@@ -360,3 +389,58 @@ def refresh(
     code = max(code, fetched.exit_code)
     if code:
         raise typer.Exit(code)
+
+
+def _refresh_dois(
+    library: Library,
+    by_doi: dict[str, list[str]],
+    published: dict[str, list[str]],
+    results: dict[str, list[str]],
+) -> int:
+    """Refresh the papers of ``by_doi`` by DOI content negotiation, and merge the published
+    version into each preprint of ``published`` (DOI -> keys); what changed goes to
+    ``results``. One stderr line per DOI that fails; returns the exit code they call for."""
+    from papercli.config import load_settings
+    from papercli.doi_source import fetch_csl, paper_from_csl, update_from_doi
+    from papercli.merge import merge_published
+
+    wanted = list(dict.fromkeys([*by_doi, *published]))
+    if not wanted:
+        return 0
+    settings = load_settings()
+    found: dict[str, Paper] = {}
+    code = 0
+    for doi in wanted:
+        try:
+            found[doi] = paper_from_csl(fetch_csl(doi, settings), doi)
+        except PapercliError as exc:
+            keys = [*by_doi.get(doi, []), *published.get(doi, [])]
+            warn(f"error: {doi} ({', '.join(keys)}): not refreshed: {exc}")
+            code = max(code, exc.exit_code)
+    if not found:
+        return code
+    stamp = timestamp()
+    with library.writing() as writer:
+        for doi, paper in found.items():
+            for key, merging in [(k, False) for k in by_doi.get(doi, [])] + [
+                (k, True) for k in published.get(doi, [])
+            ]:
+                try:
+                    current = writer.read(key)
+                except NotFoundError:  # removed while we fetched
+                    continue
+                differing: list[str] = []
+                if merging:
+                    changed = merge_published(current, paper, stamp)
+                    warn(f"merged the published version {doi} into {key}")
+                else:
+                    changed = update_from_doi(current, paper, differing)
+                if differing:
+                    warn(
+                        f"{key}: kept the record's {', '.join(differing)} (the DOI's "
+                        "metadata differs; 'papercli edit' changes them)"
+                    )
+                if changed:
+                    writer.save(current)
+                results.setdefault(key, []).extend(changed)
+    return code

@@ -39,8 +39,11 @@ _CONTAINER_FIELDS = {
     "article": "journal", "inproceedings": "booktitle", "incollection": "booktitle",
     "book": "series",
 }  # fmt: skip
-# CSL types papercli files under a type of its own (the others are papers).
-_PAPER_TYPES = {"dataset": "dataset", "software": "repo", "webpage": "website", "book": "book"}
+# CSL types papercli files under a type of its own, and preprints (a @misc record) as papers.
+_PAPER_TYPES = {
+    "dataset": "dataset", "software": "repo", "webpage": "website", "book": "book",
+    "posted-content": "paper", "article": "paper",
+}  # fmt: skip
 
 
 def parse_doi(text: str) -> str | None:
@@ -229,3 +232,55 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         paper.abstract = _text(item["abstract"])
     paper.provenance = [{"source": "doi", "id": doi}]
     return paper
+
+
+def update_from_doi(paper: Paper, fetched: Paper, differing: list[str] | None = None) -> list[str]:
+    """Bring ``paper`` up to date with ``fetched`` (from ``paper_from_csl``), in place, by the
+    rules of the arXiv refresh: empty fields and placeholders (fields marked incomplete) are
+    filled; a title, author list, abstract, year, date, venue or DOI that is set stays, as do
+    tags, notes, status, key and type. A paper without a BibTeX record gets the DOI's; a
+    record gets the fields it lacks (a volume or pages assigned since), and a field whose
+    value differs is kept (its name goes to ``differing``). Returns what changed, as short
+    phrases."""
+    changes: list[str] = []
+    filled = []
+    for name in ("title", "authors", "year", "date", "venue", "doi", "url", "abstract"):
+        mine, theirs = getattr(paper, name), getattr(fetched, name)
+        empty = mine in ("", None, []) or name in paper.incomplete
+        if empty and theirs not in ("", None, []) and mine != theirs:
+            setattr(paper, name, list(theirs) if isinstance(theirs, list) else theirs)
+            filled.append(name)
+    if filled:
+        changes.append("filled " + ", ".join(filled))
+    still = [f for f in paper.incomplete if f not in filled]
+    if still != paper.incomplete:
+        paper.incomplete = still
+        if not filled:
+            changes.append("marked complete")
+    if not paper.bibtex_type:
+        paper.bibtex_type = fetched.bibtex_type
+        paper.bibtex = dict(fetched.bibtex)
+        paper.bibtex_raw = list(fetched.bibtex_raw)
+        changes.append(f"record @{fetched.bibtex_type}")
+    else:
+        added = [n for n in fetched.bibtex if n not in paper.bibtex]
+        for name in added:
+            paper.bibtex[name] = fetched.bibtex[name]
+            if name in fetched.bibtex_raw:
+                paper.bibtex_raw.append(name)
+        if added:
+            changes.append("record: added " + ", ".join(added))
+        differ = [
+            n
+            for n in fetched.bibtex
+            if n not in added and " ".join(paper.bibtex[n].split()) != fetched.bibtex[n]
+        ]
+        if differing is not None:
+            differing.extend(differ)
+    if changes:
+        for entry in paper.provenance:
+            if entry.get("source") == "doi" and entry.get("id") == fetched.doi:
+                break
+        else:
+            paper.provenance.append(dict(fetched.provenance[0]))
+    return changes
