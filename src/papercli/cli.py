@@ -887,9 +887,9 @@ def stats(
 
 
 # The other command groups register themselves on ``app``.
-from papercli import cli_arxiv, cli_export, cli_import, cli_search  # noqa: E402
+from papercli import cli_arxiv, cli_duplicates, cli_export, cli_import, cli_search  # noqa: E402
 
-for _module in (cli_search, cli_arxiv, cli_export, cli_import):
+for _module in (cli_search, cli_arxiv, cli_export, cli_import, cli_duplicates):
     _module.register(app)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -148,7 +149,7 @@ class DuplicateFinder:
         )  # fmt: skip
 
     @staticmethod
-    def _signatures(who: Identity, url: str) -> list[str]:
+    def signatures(who: Identity, url: str) -> list[str]:
         sigs = []
         if who.arxiv:
             parsed = parse_arxiv_id(who.arxiv)
@@ -169,7 +170,7 @@ class DuplicateFinder:
 
     def _register(self, key: str, who: Identity, url: str) -> None:
         self._who.setdefault(key, who)
-        for sig in self._signatures(who, url):
+        for sig in self.signatures(who, url):
             keys = self._by.setdefault(sig, [])
             if key not in keys:
                 keys.append(key)
@@ -185,18 +186,18 @@ class DuplicateFinder:
         its identifiers."""
         mine = self.identity(paper)
         conflicts: list[tuple[str, str]] = []
-        for sig in self._signatures(mine, paper.url):
+        for sig in self.signatures(mine, paper.url):
             for key in self._by.get(sig, ()):
                 theirs = self._who[key]
                 if sig.startswith("title:"):
-                    if _same_titled_work(mine, theirs):
+                    if same_titled_work(mine, theirs):
                         return Match(key, conflicts)
                     continue
                 if sig.startswith("url:"):
                     # A link is what a reading list knows a paper by; its text ("Łukasz
                     # Kaiser's talk") need not be the title. Two .bib records with one URL
                     # and clearly different titles are two papers (a shared placeholder URL).
-                    if _ids_disagree(mine, theirs):
+                    if ids_disagree(mine, theirs):
                         continue
                     if not (
                         mine.has_record
@@ -225,7 +226,7 @@ class DuplicateFinder:
             theirs = self._who[key]
             if bool(mine.arxiv) == bool(theirs.arxiv):
                 continue  # two preprints, or two published papers: not this relation
-            if _ids_disagree(mine, theirs):
+            if ids_disagree(mine, theirs):
                 continue
             preprint, published = (mine, theirs) if mine.arxiv else (theirs, mine)
             if published.doi and norm_doi(published.doi) in preprint.venue.lower():
@@ -238,7 +239,7 @@ class DuplicateFinder:
         return None
 
 
-def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
+def ids_disagree(mine: Identity, theirs: Identity) -> bool:
     """An arXiv id or DOI on both that differs proves two papers."""
     return any(
         a and b and a != b
@@ -246,8 +247,8 @@ def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
     )
 
 
-def _same_titled_work(mine: Identity, theirs: Identity) -> bool:
-    if _ids_disagree(mine, theirs):
+def same_titled_work(mine: Identity, theirs: Identity) -> bool:
+    if ids_disagree(mine, theirs):
         return False
     # The same title on a paper and on a video about it names two things.
     if "misc" not in (mine.type, theirs.type) and mine.type != theirs.type:
@@ -443,3 +444,71 @@ def _squeezed(text: str) -> str:
 
 def _note_text_key(text: str) -> str:
     return " ".join(text.split())
+
+
+# papercli's own fields whose value, when both papers have one and they differ, the kept paper
+# keeps (the other's goes to the merge's provenance entry).
+_KEPT_FIELDS = (
+    "type", "title", "authors", "year", "date", "status", "arxiv_id", "arxiv_version",
+    "primary_category", "doi", "url", "pdf_url", "venue", "journal_ref", "comment", "abstract",
+)  # fmt: skip
+
+
+def fold_into(kept: Paper, other: Paper, stamp: str) -> tuple[list[str], list[str]]:
+    """Fold ``other`` into ``kept`` in place (``papercli merge``): returns (what changed,
+    the fields where both had a value and ``kept``'s stayed).
+
+    Nothing of ``other`` is lost: empty fields and placeholders are filled (``merge_into``),
+    tags, categories, notes (a note whose text is already there is not added again),
+    provenance, aliases and alias records are combined, its key becomes an alias of
+    ``kept``. Where both have a value and they differ, ``kept``'s stays and ``other``'s goes
+    to one provenance entry (``source = "merge"``, ``key``, ``merged``, ``"was.title"``...),
+    as does ``other``'s BibTeX record when ``kept`` has a different one of its own. A field
+    ``kept``'s record lacks but a merged value fills is written into the record too.
+    """
+    from papercli.record import carry_changes
+
+    loaded_view = kept.view()
+    had_record = bool(kept.bibtex_type)
+    history: dict[str, Any] = {"source": "merge", "key": other.key, "merged": stamp}
+    kept_fields: list[str] = []
+    for name in _KEPT_FIELDS:
+        mine, theirs = getattr(kept, name), getattr(other, name)
+        if name in kept.incomplete or mine in ("", None, []) or theirs in ("", None, []):
+            continue
+        if mine != theirs and not (name == "type" and theirs == "misc"):
+            history[f"was.{name}"] = list(theirs) if isinstance(theirs, list) else theirs
+            kept_fields.append(name)
+    if other.added and kept.added and other.added != kept.added:
+        history["was.added"] = other.added
+        kept.added = min(kept.added, other.added)  # in the library since the earlier
+    for name, value in other.extra.items():
+        if name not in kept.extra:
+            kept.extra[name] = value
+        elif kept.extra[name] != value:
+            history[f"was.{name}"] = value
+            kept_fields.append(name)
+    if had_record and other.bibtex_type and other.record_table() != kept.record_table():
+        history.update(flat_record(other.record_table()))
+        kept_fields.append("bibtex")
+    # kept's own record stays the paper's: other's is in the history (not an alias record, so
+    # a draft citing other's key gets the one paper's entry).
+    changed = merge_into(kept, replace(other, bibtex_type="") if had_record else other)
+    for alias, table in other.alias_bibtex.items():
+        if alias not in kept.alias_bibtex:
+            kept.alias_bibtex[alias] = dict(table)
+        elif kept.alias_bibtex[alias] != table:
+            history.update(flat_record(table, f"was.alias_bibtex.{alias}."))
+    for alias in (other.key, *other.aliases):
+        if alias != kept.key and alias not in kept.aliases:
+            kept.aliases.append(alias)
+            if "aliases" not in changed:
+                changed.append("aliases")
+    if had_record:
+        changed.extend(f"bibtex.{n}" for n in carry_changes(kept, loaded_view))
+    # A merge run again (after a kill between its two writes) adds no second entry.
+    same = [{k: v for k, v in p.items() if k != "merged"} for p in kept.provenance]
+    if {k: v for k, v in history.items() if k != "merged"} not in same:
+        kept.provenance.append(history)
+        changed.append("provenance")
+    return list(dict.fromkeys(changed)), kept_fields
