@@ -109,8 +109,9 @@ def _id_reason(sig: str, a: Identity, b: Identity) -> tuple[float, str] | None:
     return 0, f"same {label} {value}"
 
 
-def _words(title: str) -> list[str]:
-    return [w for w in dict.fromkeys(norm_title(title).split()) if len(w) > 2 and w not in _STOP]
+def _words(ntitle: str) -> list[str]:
+    """The words of a normalised title that can tell it apart (no stop words)."""
+    return [w for w in dict.fromkeys(ntitle.split()) if len(w) > 2 and w not in _STOP]
 
 
 def duplicate_groups(rows: Iterable[tuple[Any, ...]]) -> list[Group]:
@@ -133,9 +134,10 @@ def duplicate_groups(rows: Iterable[tuple[Any, ...]]) -> list[Group]:
                     f"its own ('papercli merge {key} {alias}' finishes it)",
                 )  # fmt: skip
 
+    titles = {key: norm_title(row[2]) for key, row in table.items()}
     buckets: dict[str, list[str]] = {}
     for key, row in table.items():
-        for sig in dict.fromkeys(DuplicateFinder.signatures(who[key], row[9])):
+        for sig in dict.fromkeys(DuplicateFinder.signatures(who[key], row[9], titles[key])):
             buckets.setdefault(sig, []).append(key)
     for sig, keys in buckets.items():
         if len(keys) < 2 or len(keys) > MAX_BUCKET:
@@ -146,13 +148,12 @@ def duplicate_groups(rows: Iterable[tuple[Any, ...]]) -> list[Group]:
                 pairs.join(a, b, *found)
 
     # Similar titles: papers meet in the buckets of their two rarest title words.
-    words = {key: _words(row[2]) for key, row in table.items() if "title" not in row[13]}
+    words = {key: _words(titles[key]) for key, row in table.items() if "title" not in row[13]}
     frequency = Counter(w for ws in words.values() for w in ws)
     by_word: dict[str, list[str]] = {}
     for key, ws in words.items():
         for word in sorted(ws, key=lambda w: (frequency[w], w))[:2]:
             by_word.setdefault(word, []).append(key)
-    titles = {key: norm_title(table[key][2]) for key in words}
     for keys in by_word.values():
         if len(keys) < 2 or len(keys) > MAX_BUCKET:
             continue

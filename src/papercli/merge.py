@@ -149,7 +149,9 @@ class DuplicateFinder:
         )  # fmt: skip
 
     @staticmethod
-    def signatures(who: Identity, url: str) -> list[str]:
+    def signatures(who: Identity, url: str, ntitle: str | None = None) -> list[str]:
+        """What ``who`` may share with another record of it; ``ntitle``, its normalised
+        title when the caller has it already."""
         sigs = []
         if who.arxiv:
             parsed = parse_arxiv_id(who.arxiv)
@@ -163,7 +165,7 @@ class DuplicateFinder:
         if nurl:
             sigs.append(nurl if nurl.startswith("arxiv:") else f"url:{nurl}")
         if "title" not in who.incomplete:
-            ntitle = norm_title(who.title)
+            ntitle = norm_title(who.title) if ntitle is None else ntitle
             if ntitle:
                 sigs.append(f"title:{ntitle}")
         return sigs
