@@ -157,6 +157,10 @@ def test_add_doi_merges_the_published_version_into_its_preprint(
     result = cli("add", "--title", title, "--author", "Jacob Devlin", "--year", "2019")
     assert result.exit_code == 1
     assert "the library has this paper already as bert" in result.stderr
+    # Typed by hand as the preprint (2018) of the published paper the library has: one paper.
+    result = cli("add", "--title", title, "--author", "J. Devlin", "--year", "2018")
+    assert result.exit_code == 1
+    assert "the library has this paper already as bert" in result.stderr
     assert files(library) == ["bert.toml"]
     assert cli("add", "10.18653/v1/N19-1423", "--duplicate").exit_code == 0
     assert files(library) == ["bert.toml", "devlin2019bert.toml"]

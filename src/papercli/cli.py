@@ -251,7 +251,8 @@ def add(
         if not duplicate:
             from papercli.merge import DuplicateFinder
 
-            same = DuplicateFinder.from_rows(library.index().rows.values()).find(paper)
+            finder = DuplicateFinder.from_rows(library.index().rows.values())
+            same = finder.find(paper) or finder.other_version(paper)
             if same is not None:
                 raise PapercliError(
                     f"the library has this paper already as {same}: see 'papercli show {same}'; "
