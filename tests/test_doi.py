@@ -34,7 +34,7 @@ def files(library: Path) -> list[str]:
 
 # -- each CSL type ----------------------------------------------------------------------------
 
-ENTRIES = {  # DOI -> (its CSL type, papercli's type, the key its entry in bib/ is under)
+ENTRIES = {  # DOI -> (its CSL type, papercli's type, the name of its entry in bib/)
     "10.1038/nature14539": ("article-journal", "paper", "lecun2015deep"),
     "10.18653/v1/N19-1423": ("paper-conference", "paper", "devlin2019bert"),
     "10.1007/978-3-319-24574-4_28": ("chapter", "paper", "ronneberger2015u"),
@@ -50,16 +50,17 @@ ENTRIES = {  # DOI -> (its CSL type, papercli's type, the key its entry in bib/ 
 def test_each_csl_type_becomes_its_bibtex_entry(
     doi: str, cli: Runner, library: Path, resolver: DoiServer
 ) -> None:
-    csl_type, paper_type, key = ENTRIES[doi]
+    csl_type, paper_type, name = ENTRIES[doi]
     assert json.loads((FIXTURES / (doi.replace("/", "_") + ".json")).read_text())["type"] == (
         csl_type
     )
     result = cli("add", doi)
     assert result.exit_code == 0, result
-    assert files(library) == [f"{key}.toml"]
+    (file_name,) = files(library)
+    key = file_name.removesuffix(".toml")  # the key papercli made (keys.py decides it)
     shown = json.loads(cli("show", key, "--json").stdout)
     assert (shown["type"], shown["doi"]) == (paper_type, doi)
-    entry = (FIXTURES / "bib" / f"{key}.bib").read_text()
+    entry = (FIXTURES / "bib" / f"{name}.bib").read_text().replace(f"{{{name},", f"{{{key},", 1)
     assert cli("export", "bibtex", "--key", key).stdout == entry
 
 
@@ -163,7 +164,7 @@ def test_add_doi_merges_the_published_version_into_its_preprint(
     assert "the library has this paper already as bert" in result.stderr
     assert files(library) == ["bert.toml"]
     assert cli("add", "10.18653/v1/N19-1423", "--duplicate").exit_code == 0
-    assert files(library) == ["bert.toml", "devlin2019bert.toml"]
+    assert len(files(library)) == 2
 
 
 def test_the_bundled_bert_preprint_gets_its_naacl_version(
@@ -194,23 +195,25 @@ def test_add_arxiv_id_of_a_published_paper_in_the_library_is_refused(
     cli: Runner, library: Path, resolver: DoiServer
 ) -> None:
     assert cli("add", "10.18653/v1/N19-1423").exit_code == 0
+    (file_name,) = files(library)
+    key = file_name.removesuffix(".toml")
     result = cli("add", "arXiv:1810.04805")
     assert result.exit_code == 1
     assert result.stderr == (
-        "papercli: error: 1810.04805 is already in the library as devlin2019bert (same title "
-        "or DOI, or its published version): see 'papercli show devlin2019bert'; 'papercli add "
-        "--update' merges arXiv's metadata into it, --duplicate adds it anyway\n"
+        f"papercli: error: 1810.04805 is already in the library as {key} (same title or DOI, "
+        f"or its published version): see 'papercli show {key}'; 'papercli add --update' "
+        "merges arXiv's metadata into it, --duplicate adds it anyway\n"
     )
-    assert files(library) == ["devlin2019bert.toml"]
+    assert files(library) == [file_name]
     result = cli("add", "1810.04805", "--update")
     assert result.exit_code == 0, result
-    paper = Library.open(library).read("devlin2019bert")
+    paper = Library.open(library).read(key)
     assert (paper.arxiv_id, paper.doi, paper.bibtex_type) == (
         "1810.04805", "10.18653/v1/N19-1423", "inproceedings"
     )  # fmt: skip
     assert (paper.bibtex["eprint"], paper.bibtex["archiveprefix"]) == ("1810.04805", "arXiv")
     assert cli("add", "1810.04805", "--duplicate").exit_code == 0
-    assert files(library) == ["devlin2018bert.toml", "devlin2019bert.toml"]
+    assert len(files(library)) == 2
 
 
 # -- refresh ----------------------------------------------------------------------------------
