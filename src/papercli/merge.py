@@ -221,8 +221,14 @@ class DuplicateFinder:
         published version, or its published version when ``paper`` is a preprint. One of the
         two has an arXiv id and the other none, their titles agree (normalised) and so do their
         first authors, and the years differ by at most two, or the preprint's journal
-        reference names the published version's DOI."""
+        reference names the published version's DOI or its volume and first page; or the
+        preprint's arXiv record names the published version's DOI (whatever the titles)."""
         mine = self.identity(paper)
+        # The preprint's arXiv record names the published version's DOI: arXiv's authors
+        # said so, even when the title changed on the way.
+        for key in self._by.get(f"doi:{norm_doi(mine.doi)}", ()) if mine.doi else ():
+            if bool(mine.arxiv) != bool(self._who[key].arxiv):
+                return key
         ntitle = norm_title(paper.title) if "title" not in mine.incomplete else ""
         for key in self._by.get(f"title:{ntitle}", ()) if ntitle else ():
             theirs = self._who[key]
@@ -233,12 +239,25 @@ class DuplicateFinder:
             preprint, published = (mine, theirs) if mine.arxiv else (theirs, mine)
             if published.doi and norm_doi(published.doi) in preprint.venue.lower():
                 return key
+            if not mine.arxiv and _journal_ref_names(theirs.venue, paper.bibtex):
+                return key
             if mine.family and theirs.family and mine.family != theirs.family:
                 continue
             if mine.year and theirs.year and abs(mine.year - theirs.year) > 2:
                 continue
             return key
         return None
+
+
+def _journal_ref_names(journal_ref: str, record: dict[str, str]) -> bool:
+    """True when an arXiv journal reference (``Int.J.Theor.Phys.38:1113-1133,1999``) names
+    the volume and the first page of a published version's record."""
+    volume = record.get("volume", "").strip()
+    first_page = re.match(r"\d+", record.get("pages", "").strip())
+    if not volume.isdigit() or first_page is None:
+        return False
+    numbers = re.findall(r"\d+", journal_ref)
+    return volume in numbers and first_page.group(0) in numbers
 
 
 def ids_disagree(mine: Identity, theirs: Identity) -> bool:
