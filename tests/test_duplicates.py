@@ -49,6 +49,10 @@ def test_duplicates_groups_best_first_in_the_documented_json_shape(
               authors=["He, Kaiming"], year=2015),
         Paper(key="kept", title="Language Models are Few-Shot Learners", aliases=["gone"]),
         Paper(key="gone", title="Language Models are Few-Shot Learners"),
+        Paper(key="p1", title="Scaling Sparse Experts", arxiv_id="2101.00001",
+              doi="10.5555/moe", authors=["Ruiz, Ana"], year=2021),
+        Paper(key="p2", title="Mixtures of Experts at Scale in Practice", doi="10.5555/MOE",
+              authors=["Ruiz, Ana"], year=2022),
         Paper(key="alone", title="Something Else Entirely", authors=["Doe, Jane"], year=2020),
     ):  # fmt: skip
         put(library, paper)
@@ -61,6 +65,8 @@ def test_duplicates_groups_best_first_in_the_documented_json_shape(
         {"keys": ["v1", "v2"], "reason": "same title, first author and year"},
         {"keys": ["m1", "m2"], "reason": "a preprint and its published version (same title "
          "and first author, 1997 and 1999)"},
+        {"keys": ["p1", "p2"], "reason": "a preprint and its published version (same DOI "
+         "10.5555/moe)"},
         {"keys": ["r1", "r2"], "reason": "similar titles (99%), same first author"},
     ]  # fmt: skip
     result = cli("duplicates")
@@ -69,7 +75,7 @@ def test_duplicates_groups_best_first_in_the_documented_json_shape(
         "v1 v2\tsame title, first author and year",
     ]
     assert result.stderr == (
-        "papercli: 5 group(s): 'papercli merge KEY OTHER...' folds the others into KEY\n"
+        "papercli: 6 group(s): 'papercli merge KEY OTHER...' folds the others into KEY\n"
     )
 
 

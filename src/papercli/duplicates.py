@@ -104,6 +104,9 @@ def _id_reason(sig: str, a: Identity, b: Identity) -> tuple[float, str] | None:
             return None
         return 1, f"same URL {value}"
     if not placeholder and clearly_different_titles(a.title, b.title):
+        if kind == "doi" and bool(a.arxiv) != bool(b.arxiv):
+            # The preprint's arXiv record names the DOI: renamed when it was published.
+            return 3, f"a preprint and its published version (same DOI {value})"
         return None
     label = {"arxiv": "arXiv id", "doi": "DOI", "isbn": "ISBN"}[kind]
     return 0, f"same {label} {value}"
