@@ -5,8 +5,9 @@
 Both validate identifiers locally, fetch everything first (no lock held while the network is
 used), then make every change in one ``library.writing()`` block. An id arXiv does not know gets
 one stderr line, a failed request (no network, HTTP error) one line for all its ids; papers
-that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv does not know
-(or a REF with no arXiv id), 2 an invalid identifier (nothing is fetched), 3 a network failure.
+that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv or a DOI the resolver does not
+know, a paper the library has already (``add`` without ``--duplicate``) or a REF with nothing to
+refresh, 2 an invalid identifier (nothing is fetched), 3 a network failure.
 """
 
 from __future__ import annotations
