@@ -321,3 +321,18 @@ def test_refresh_says_a_preprint_was_published_and_published_merges_it(
     # Merged: no more offers.
     result = cli("refresh", "adscft")
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_an_odd_answer_is_read_as_far_as_it_goes(
+    cli: Runner, library: Path, resolver: DoiServer
+) -> None:
+    result = cli("add", "10.5555/odd")
+    assert result.exit_code == 0, result
+    (file_name,) = files(library)
+    paper = Library.open(library).read(file_name.removesuffix(".toml"))
+    assert (paper.title, paper.incomplete, paper.authors, paper.year) == (
+        "untitled", ["title"], [], 2018
+    )  # fmt: skip
+    assert (paper.bibtex_type, paper.bibtex["pages"], paper.bibtex["volume"]) == (
+        "misc", "12--20", "7"
+    )  # fmt: skip

@@ -141,8 +141,26 @@ def _get_csl(url: str, doi: str, timeout: float) -> dict[str, Any]:
 def _text(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
+    if value is None:
+        return ""
     text = re.sub(r"<[^>]+>", "", str(value))  # JATS markup in titles and abstracts
     return " ".join(text.split())
+
+
+def _date_parts(item: dict[str, Any]) -> list[int]:
+    """``issued`` (else ``published-print``, ``created``) as [year, month?, day?]; [] when it
+    holds no year (a resolver's answer is checked, not trusted)."""
+    for name in ("issued", "published-print", "created"):
+        date = item.get(name)
+        parts = date.get("date-parts") if isinstance(date, dict) else None
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            try:
+                numbers = [int(p) for p in parts[0][:3]]
+            except (TypeError, ValueError):
+                continue
+            if 0 < numbers[0] < 10000:
+                return numbers
+    return []
 
 
 def _names(value: Any) -> str:
@@ -190,9 +208,8 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
     elif kind == "misc" and _names(item.get("institution")):
         # A preprint server (posted-content: bioRxiv, SSRN, ...) names itself here.
         record["howpublished"] = escape(_names(item["institution"]))
-    parts = ((item.get("issued") or item.get("published-print") or item.get("created") or {})
-             .get("date-parts") or [[]])[0]  # fmt: skip
-    if parts and parts[0]:
+    parts = _date_parts(item)
+    if parts:
         record["year"] = str(parts[0])
         if len(parts) > 1 and isinstance(parts[1], int) and 1 <= parts[1] <= 12:
             # The styles' month macro, written bare (bibtex_raw), as a .bib would have it.
