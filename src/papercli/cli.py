@@ -195,9 +195,11 @@ def add(
         typer.Option("--duplicate", help="Add it even when the library has the same paper."),
     ] = False,
 ) -> None:
-    """Add papers from arXiv by identifier, or one paper typed by hand with --title.
+    """Add papers by arXiv id or DOI, or one paper typed by hand with --title. A paper the
+    library has already is refused (exit 1) unless --duplicate; a DOI of a preprint's
+    published version is merged into it.
 
-    Examples: papercli add 2106.09685 --tag peft;
+    Examples: papercli add 2106.09685 10.1038/nature14539 --tag peft;
     papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue Nature
     --field volume=521 --field pages=436--444
     """
