@@ -149,10 +149,11 @@ def add_from_arxiv(
         paper = fetched.papers.get(base)
         if paper is None:
             continue
-        keys = [] if duplicate else known.get(base) or []
-        match = keys[0] if keys else None if duplicate else finder.find(paper)
-        if match is None and not duplicate:
-            match = finder.other_version(paper)
+        keys = []
+        match = None
+        if not duplicate:
+            keys = known.get(base) or []
+            match = keys[0] if keys else finder.find(paper) or finder.other_version(paper)
         if match is None:
             created.append(paper)
             finder.add(paper)
