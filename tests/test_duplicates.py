@@ -255,3 +255,32 @@ def test_a_merge_stopped_between_its_writes_loses_nothing_and_is_finished_by_rer
         paper = Library.open(library).read(keep)
         assert (paper.tags, [n.text for n in paper.notes]) == (["mine"], [f"note {attempt}"])
         assert json.loads(cli("show", other, "--json").stdout)["key"] == keep
+
+
+def test_merging_a_published_version_into_its_preprint_keeps_eprint(
+    cli: Runner, library: Path
+) -> None:
+    title = "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+    authors = ["Devlin, Jacob", "Chang, Ming-Wei"]
+    put(library, Paper(key="pre", title=title, authors=authors, year=2018,
+                       arxiv_id="1810.04805", tags=["nlp"]))  # fmt: skip
+    put(library, Paper(key="pub", title=title, authors=authors, year=2019,
+                       doi="10.18653/v1/N19-1423", bibtex_type="inproceedings",
+                       bibtex={"title": "{BERT}: Pre-training", "booktitle": "NAACL",
+                               "year": "2019", "doi": "10.18653/v1/N19-1423"}))  # fmt: skip
+    groups = json.loads(cli("duplicates", "--json").stdout)
+    assert groups == [{"keys": ["pre", "pub"], "reason": "a preprint and its published version "
+                       "(same title and first author, 2018 and 2019)"}]  # fmt: skip
+    result = cli("merge", "pre", "pub")
+    assert result.exit_code == 0, result
+    assert cli("export", "bibtex", "--key", "pre").stdout == (
+        "@inproceedings{pre,\n"
+        "  title = {{BERT}: Pre-training},\n"
+        "  booktitle = {NAACL},\n"
+        "  year = {2019},\n"
+        "  doi = {10.18653/v1/N19-1423},\n"
+        "  eprint = {1810.04805},\n"
+        "  archiveprefix = {arXiv},\n"
+        "}\n"
+    )
+    assert json.loads(cli("show", "pub", "--json").stdout)["key"] == "pre"

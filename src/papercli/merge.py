@@ -527,6 +527,11 @@ def fold_into(kept: Paper, other: Paper, stamp: str) -> tuple[list[str], list[st
                 changed.append("aliases")
     if had_record:
         changed.extend(f"bibtex.{n}" for n in carry_changes(kept, loaded_view))
+    elif kept.bibtex_type and kept.arxiv_id and "eprint" not in kept.bibtex:
+        # A published version's record came with the merge: it keeps the preprint's eprint.
+        kept.bibtex["eprint"] = kept.arxiv_id
+        kept.bibtex.setdefault("archiveprefix", "arXiv")
+        changed.append("bibtex.eprint")
     # A merge run again (after a kill between its two writes) adds no second entry.
     same = [{k: v for k, v in p.items() if k != "merged"} for p in kept.provenance]
     if {k: v for k, v in history.items() if k != "merged"} not in same:
