@@ -336,3 +336,19 @@ def test_an_odd_answer_is_read_as_far_as_it_goes(
     assert (paper.bibtex_type, paper.bibtex["pages"], paper.bibtex["volume"]) == (
         "misc", "12--20", "7"
     )  # fmt: skip
+
+
+def test_check_add_of_a_cited_doi_merges_it_into_its_preprint(
+    cli: Runner, library: Path, resolver: DoiServer, tmp_path: Path
+) -> None:
+    (library / "papers" / "bert.toml").write_text(PREPRINT)
+    draft = tmp_path / "draft.tex"
+    draft.write_text("\\cite{10.18653/v1/N19-1423}\n")
+    result = cli("check", str(draft), "--add")
+    assert result.exit_code == 0, result
+    assert "merged the published version 10.18653/v1/N19-1423 into bert: " in result.stderr
+    assert files(library) == ["bert.toml"]
+    entry = cli("export", "bibtex", "--cited", str(draft)).stdout
+    assert entry == PUBLISHED_ENTRY.replace(
+        "@inproceedings{bert,", "@inproceedings{10.18653/v1/N19-1423,"
+    )
