@@ -166,6 +166,8 @@ def duplicate_groups(rows: Iterable[tuple[Any, ...]]) -> list[Group]:
                 continue
             if not (ia.family and ia.family == ib.family):
                 continue
+            if "misc" not in (ia.type, ib.type) and ia.type != ib.type:
+                continue  # a paper and a video about it
             if ia.year and ib.year and abs(ia.year - ib.year) > 2:
                 continue
             score = fuzz.token_sort_ratio(titles[a], titles[b])
