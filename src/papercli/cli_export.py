@@ -806,7 +806,7 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
         return added
     with contextlib.redirect_stdout(sys.stderr):
         add_from_arxiv(sorted(set(ids.values())), tags=[], note=None, status="unread",
-                       update=False)  # fmt: skip
+                       update=False, refuse_known=False)  # fmt: skip
     fresh = Library.open(library.root)
     by_id: dict[str, str] = {}
     for key, row in fresh.index().rows.items():
@@ -829,7 +829,8 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     cited form an alias; a paper the library has already gets the alias only."""
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, norm_doi
+    from papercli.merge import DuplicateFinder, is_awaiting, merge_published, norm_doi
+    from papercli.models import timestamp
 
     settings = checked_settings()
     fetched = {}
@@ -845,10 +846,17 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
         by_doi = {norm_doi(row[8]): key for key, row in library.index().rows.items() if row[8]}
         for name, paper in fetched.items():
             same = by_doi.get(norm_doi(paper.doi)) or finder.find(paper)
+            same = same or finder.other_version(paper)
             if same is not None:
                 existing = writer.read(same)
+                merged = is_awaiting(existing, paper.doi)
+                if merged:
+                    said = merge_published(existing, paper, timestamp())
+                    warn(f"merged the published version {paper.doi} into {same}: {'; '.join(said)}")
                 if name not in existing.aliases and writer.owner_of(name) in (None, same):
                     existing.aliases.append(name)
+                    merged = True
+                if merged:
                     writer.save(existing)
                 warn(f"{name} is already in the library as {same}; now an alias of it")
                 continue
