@@ -32,6 +32,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("PAPERCLI_LIBRARY", "PAPERCLI_ARXIV_API", "VISUAL", "EDITOR", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PAPERCLI_ARXIV_DELAY", "0")
+    # No test reaches the real DOI resolver: refresh --all of a library with DOI papers would.
+    monkeypatch.setenv("PAPERCLI_DOI_API", "http://127.0.0.1:9")
     monkeypatch.setenv("COLUMNS", "200")
     return home
 

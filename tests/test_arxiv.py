@@ -374,14 +374,24 @@ def test_a_paper_is_not_added_twice(cli: Runner, library: Path, arxiv: ArxivServ
     assert cli("add", "2106.09685").exit_code == 0
     before = snapshot(library)
     r = cli("add", "https://arxiv.org/abs/2106.09685v1", "--tag", "x")
-    assert r.exit_code == 0
+    assert r.exit_code == 1
     assert r.stdout == ""
     assert r.stderr == (
-        "papercli: 2106.09685 is already in the library as hu2021lora; "
-        "'papercli add --update' refreshes it\n"
+        "papercli: error: 2106.09685 is already in the library as hu2021lora: see 'papercli "
+        "show hu2021lora'; 'papercli add --update' refreshes it, --duplicate adds it anyway\n"
     )
     assert len(arxiv.requests) == 1  # nothing fetched for it
     assert snapshot(library) == before
+    # The others of the same command are added all the same.
+    r = cli("add", "2106.09685", "1706.03762")
+    assert r.exit_code == 1
+    assert paper_files(library) == ["hu2021lora.toml", "vaswani2017attention.toml"]
+    r = cli("add", "2106.09685", "--duplicate", "--tag", "x")
+    assert r.exit_code == 0, r
+    assert paper_files(library) == [
+        "hu2021lora.toml", "hu2021loraa.toml", "vaswani2017attention.toml"
+    ]  # fmt: skip
+    assert Library.open(library).read("hu2021loraa").tags == ["x"]
 
 
 def test_same_title_without_arxiv_id_is_the_same_paper(
@@ -390,10 +400,11 @@ def test_same_title_without_arxiv_id_is_the_same_paper(
     r = cli("add", "--title", "Attention is all you need", "-a", "Ashish Vaswani", "--year", "2017")
     assert r.exit_code == 0
     r = cli("add", "1706.03762")
-    assert r.exit_code == 0
+    assert r.exit_code == 1
     assert r.stderr == (
-        "papercli: 1706.03762 is already in the library as vaswani2017attention "
-        "(same title or DOI); 'papercli add --update' merges arXiv's metadata into it\n"
+        "papercli: error: 1706.03762 is already in the library as vaswani2017attention (same "
+        "title or DOI, or its published version): see 'papercli show vaswani2017attention'; "
+        "'papercli add --update' merges arXiv's metadata into it, --duplicate adds it anyway\n"
     )
     assert paper_files(library) == ["vaswani2017attention.toml"]
     r = cli("add", "1706.03762", "--update")
@@ -517,7 +528,7 @@ def test_refresh_refs_and_failures(cli: Runner, library: Path, arxiv: ArxivServe
     assert r.exit_code == 1
     assert r.stdout == "refreshed 1 paper(s): 0 changed, 1 unchanged, 1 failed\n"
     assert r.stderr == (
-        "papercli: error: goodfellow2016deep: has no arXiv id, nothing to refresh\n"
+        "papercli: error: goodfellow2016deep: has no arXiv id or DOI, nothing to refresh\n"
         "papercli: error: 2106.99999 (ghost): no such paper on arXiv\n"
     )
 
@@ -542,7 +553,9 @@ def test_refresh_needs_something_to_do(cli: Runner, library: Path, arxiv: ArxivS
     assert r.stderr == ("papercli: error: name the papers to refresh, or use --all or --missing\n")
     r = cli("refresh", "--missing")
     assert r.exit_code == 1
-    assert r.stderr == "papercli: error: no incomplete papers with an arXiv id to refresh\n"
+    assert r.stderr == (
+        "papercli: error: no incomplete papers with an arXiv id or a DOI to refresh\n"
+    )
     r = cli("refresh", "x", "--all")
     assert r.exit_code == 2
     assert arxiv.requests == []
@@ -646,7 +659,8 @@ def test_refresh_missing_on_the_bundled_library_batches_by_100(
     ]
     assert {i for b in batches for i in b} == wanted
     # Ids the local server does not know are reported one line each, exit 1.
-    known = {"2106.09685", "1706.03762", "hep-th/9711200", "math/0309136", "2301.00001"}
+    known = {"2106.09685", "1706.03762", "1810.04805", "hep-th/9711200", "math/0309136",
+             "2301.00001"}  # fmt: skip
     failed = len(wanted - known)
     assert r.exit_code == (1 if failed else 0)
     assert len(r.stderr.splitlines()) == failed

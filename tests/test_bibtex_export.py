@@ -409,3 +409,42 @@ def test_strict_refuses_incomplete_entries_and_writes_nothing(
     fine = cli("export", "bibtex", "-k", "hu2021lora", "--strict", "-o", str(out))
     assert fine.exit_code == 0, fine
     assert out.read_text().startswith("@misc{hu2021lora,")
+
+
+def test_prepared_entries_are_cached_and_follow_every_change(
+    cli: Runner, filled: Path, isolated_env: Path
+) -> None:
+    """The second export is served from the export cache, byte for byte the same as a fresh
+    one; a hand edit, a tag and a removal are seen at once; what was made safe is still said."""
+    import shutil
+
+    first = cli("export", "bibtex")
+    assert first.exit_code == 0, first
+    entries = list((isolated_env / "cache" / "papercli").glob("*/entries/*-bibtex.pickle"))
+    assert entries, "the export cache was not written"
+    again = cli("export", "bibtex")
+    assert again.stdout == first.stdout
+    shutil.rmtree(isolated_env / "cache" / "papercli")
+    assert cli("export", "bibtex").stdout == first.stdout  # rebuilt: the same text
+
+    path = next((filled / "papers").glob("*.toml"))
+    key = path.stem
+    text = path.read_text()
+    title = next(line for line in text.splitlines() if line.startswith("title = "))
+    path.write_text(text.replace(title, 'title = "A Title Changed By Hand"'))
+    edited = cli("export", "bibtex", "--key", key)
+    assert "A Title Changed By Hand" in edited.stdout
+    whole = cli("export", "bibtex")
+    assert "A Title Changed By Hand" in whole.stdout and title not in whole.stdout
+    assert cli("rm", key, "--yes").exit_code == 0
+    assert f"{{{key}," not in cli("export", "bibtex").stdout
+    biblatex = cli("export", "bibtex", "--biblatex")
+    assert biblatex.exit_code == 0 and biblatex.stdout != cli("export", "bibtex").stdout
+
+    hostile = filled.parent / "hostile.bib"
+    hostile.write_text("@misc{evil2024, title={Evil}, note={\\immediate\\write18{touch x}}}\n")
+    assert cli("import", "bibtex", str(hostile)).exit_code == 0
+    said = cli("export", "bibtex", "--key", "evil2024")
+    assert "evil2024: made safe" in said.stderr
+    cached = cli("export", "bibtex", "--key", "evil2024")
+    assert (cached.stdout, cached.stderr) == (said.stdout, said.stderr)  # said again

@@ -142,8 +142,11 @@ def test_help_has_no_type_labels_and_one_meaning_for_each_short_option(cli: Runn
     assert meanings["-n"] == {"--dry-run"}
 
 
-# Examples that need the network, a draft, a file to import, an editor or a browser.
-NOT_OFFLINE = re.compile(r"--cited|papercli (add \d|refresh |import |check |edit |open |pick )")
+# Examples that need the network, a draft, a file to import, an editor or a browser, a
+# paper the bundled library does not hold twice (merge), or a person at a terminal (pick).
+NOT_OFFLINE = re.compile(
+    r"--cited|papercli (add \d|refresh |import |check |edit |open |merge |pick )"
+)
 
 
 def test_every_help_example_works_on_the_bundled_library(tmp_path: Path) -> None:

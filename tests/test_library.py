@@ -75,6 +75,26 @@ def test_unknown_fields_survive_a_rewrite(cli: Runner, library: Path) -> None:
     assert data["tags"] == ["classic"]
 
 
+def test_unknown_times_survive_the_cache_and_a_rewrite(cli: Runner, library: Path) -> None:
+    # rtoml reads paper files: its time zones must pickle into the cache and write back alike.
+    key = add(cli, "Attention Is All You Need", "-a", "Ashish Vaswani", "--year", "2017")
+    path = library / "papers" / f"{key}.toml"
+    path.write_text(
+        "read_on = 2024-05-01T09:30:00+02:00\nseen = 2024-05-01T07:30:00Z\n"
+        "local = 2024-05-01T09:30:00\nday = 2024-05-01\n" + path.read_text()
+    )
+    assert cli("list").exit_code == 0  # parsed and cached
+    assert cli("show", key).exit_code == 0  # served from the cache shard
+    assert cli("tag", key, "classic").exit_code == 0
+    data = tomllib.loads(path.read_text())
+    assert data["read_on"].isoformat() == "2024-05-01T09:30:00+02:00"
+    assert data["seen"].isoformat() == "2024-05-01T07:30:00+00:00"
+    assert data["local"].isoformat() == "2024-05-01T09:30:00"
+    assert data["day"].isoformat() == "2024-05-01"
+    paper = Library.open(library).read(key)
+    assert paper.extra["read_on"].tzinfo.__class__.__module__ == "datetime"
+
+
 def test_keys_cannot_escape_the_papers_directory(cli: Runner, library: Path) -> None:
     for bad in ("", "x" * 121, "a b", "a,b", "a{b", "a}b", "a%b", "a\\b", "a~b", "a#b", 'a"b',
                 "a\nb", "a\x1bb"):  # fmt: skip
@@ -286,3 +306,26 @@ def test_large_library_mode_sees_renames_at_once_and_in_place_edits_within_a_min
     swap.write_text("x")
     swap.unlink()
     assert "Edited with a swap file" in run_papercli("list", env=env).stdout
+
+
+def test_large_library_mode_skips_the_listing_of_a_settled_directory(
+    cli: Runner, library: Path
+) -> None:
+    """When the papers directory has not changed since a full check (and had settled before
+    it), its listing is the cache's: nothing is missed that creates, removes or renames a
+    file, and an in-place edit waits for the minute's full check, as before."""
+    for i in range(3):
+        add(cli, f"Paper number {i} about something", "--year", "2020")
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "1"}
+    time.sleep(0.1)  # the directory settles before the full check
+    assert run_papercli("list", env=env).returncode == 0  # full check, stamp written
+    listed = run_papercli("list", env=env)  # served from the cache's listing
+    assert len(listed.stdout.splitlines()) == 3  # piped: one paper a line
+    victim = next((library / "papers").glob("*.toml"))
+    with open(victim, "r+") as handle:
+        handle.write('title = "Edited in place"\n')
+    assert "Edited in place" not in run_papercli("list", env=env).stdout  # the documented lag
+    (library / "papers" / "new2022paper.toml").write_text('title = "A New File"\n')
+    assert "A New File" in run_papercli("list", env=env).stdout  # the directory changed
+    (library / "papers" / "new2022paper.toml").unlink()
+    assert "A New File" not in run_papercli("list", env=env).stdout

@@ -87,3 +87,32 @@ def test_merge_replaces_placeholders_marked_incomplete() -> None:
     assert existing.title == "LoRA"  # not marked incomplete: the user's title stays
     assert existing.incomplete == ["abstract"]
     assert "authors" in changed
+
+
+def test_a_preprint_and_its_published_version() -> None:
+    preprint = Paper(
+        key="pre", title="The Large N Limit of Superconformal Field Theories and Supergravity",
+        authors=["Maldacena, Juan M."], year=1997, arxiv_id="hep-th/9711200",
+        journal_ref="Int.J.Theor.Phys.38:1113-1133,1999",
+    )  # fmt: skip
+    finder = finder_with(preprint)
+    published = Paper(
+        key="pub", title="The Large-N Limit of Superconformal Field Theories and Supergravity",
+        authors=["Maldacena, Juan"], year=1999, doi="10.1023/A:1026654312961",
+    )  # fmt: skip
+    assert finder.find(published) is None  # another year: not the same record
+    assert finder.other_version(published) == "pre"
+    # Years further apart, and another first author: not its published version...
+    later = Paper(key="x", title=published.title, authors=["Maldacena, Juan"], year=2005)
+    assert finder.other_version(later) is None
+    other = Paper(key="y", title=published.title, authors=["Witten, Edward"], year=1998)
+    assert finder.other_version(other) is None
+    # ...unless the preprint's journal reference names its volume and first page.
+    later.bibtex = {"volume": "38", "pages": "1113--1133"}
+    assert finder.other_version(later) == "pre"
+    # A preprint whose arXiv record names the DOI, even under another title.
+    named = Paper(key="n", title="A Preprint Title", arxiv_id="2001.00001", doi="10.5555/x")
+    renamed = Paper(key="r", title="The Title It Was Published Under", doi="10.5555/X")
+    assert finder_with(named).other_version(renamed) == "n"
+    # Two published papers with one title are not a preprint and its version.
+    assert finder_with(published).other_version(later) is None

@@ -116,10 +116,14 @@ def test_title_hit_outranks_note_hit(cli: Runner, lib: Path) -> None:
     assert keys_of(cli, "chinchilla") == ["hoffmann2022training", "brown2020language"]
 
 
-def test_ties_go_to_the_exact_title_then_the_newer_paper(cli: Runner, lib: Path) -> None:
-    assert keys_of(cli, "attention") == ["dao2022flashattention", "vaswani2017attention"]
+def test_ties_go_to_the_exact_title_then_the_title_most_covered_then_the_newer_paper(
+    cli: Runner, lib: Path
+) -> None:
+    # "attention" is one of two words of "Attention Is All You Need" (stopwords aside), one of
+    # nine of the FlashAttention paper's title.
+    assert keys_of(cli, "attention") == ["vaswani2017attention", "dao2022flashattention"]
     assert keys_of(cli, "language models") == [
-        "hoffmann2022training", "hu2021lora", "brown2020language"
+        "brown2020language", "hoffmann2022training", "hu2021lora"
     ]  # fmt: skip
     (lib / "papers" / "subakan2021attention.toml").write_text(
         'title = "Attention Is All You Need In Speech Separation"\nyear = 2021\n'
@@ -506,3 +510,26 @@ def test_scores_do_not_depend_on_how_the_index_was_updated(
         assert cli("tag", "vaswani2017attention", "scratch").exit_code == 0
         assert cli("untag", "vaswani2017attention", "scratch").exit_code == 0
     assert ranking() == fresh
+
+
+def test_a_short_title_wins_its_tie_in_a_large_library(cli: Runner, library: Path) -> None:
+    """3,000 newer papers with "attention" somewhere in a long title tie with the paper every
+    reader means; the title the query covers most comes first, not the newest."""
+    import random
+
+    from papercli.library import dump_paper
+    from papercli.models import Paper
+
+    rng = random.Random(2)
+    words = "sparse mixture experts retrieval scaling laws tuning alignment decoding".split()
+    for i in range(3000):
+        title = " ".join([*rng.sample(words, 5), "attention", *rng.sample(words, 4)])
+        paper = Paper(key=f"p{i}", title=title.capitalize(), year=2018 + i % 8, authors=["Li, W."])
+        (library / "papers" / f"p{i}.toml").write_bytes(dump_paper(paper))
+    paper = Paper(
+        key="vaswani2017attention", title="Attention Is All You Need", year=2017,
+        authors=["Vaswani, Ashish"],
+    )  # fmt: skip
+    (library / "papers" / "vaswani2017attention.toml").write_bytes(dump_paper(paper))
+    assert keys_of(cli, "attention")[0] == "vaswani2017attention"
+    assert keys_of(cli, "atention")[0] == "vaswani2017attention"  # a typo ties the same way

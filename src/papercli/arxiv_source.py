@@ -172,6 +172,7 @@ def update_from_arxiv(paper: Paper, fetched: Paper) -> list[str]:
     changes: list[str] = []
     filled: list[str] = []
     old_version = paper.arxiv_version
+    loaded_view = paper.view()
     # A field marked incomplete holds a placeholder (an importer's link text for a title, a
     # list's year): arXiv's value replaces it, and the mark goes.
     placeholders = set(paper.incomplete)
@@ -211,6 +212,11 @@ def update_from_arxiv(paper: Paper, fetched: Paper) -> list[str]:
             changes.append("marked complete")
     if changes:
         _record_provenance(paper, fetched)
+        if paper.bibtex_type:
+            from papercli.record import carry_changes
+
+            # A record (a published version's, a .bib's) learns what was filled: its eprint.
+            carry_changes(paper, loaded_view)
     return changes
 
 

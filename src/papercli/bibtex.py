@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 from papercli.models import Paper, display_author, is_person
 
@@ -108,8 +109,14 @@ def _encoder() -> Callable[[str], str]:
     return encoder.unicode_to_latex  # type: ignore[no-any-return]
 
 
+# What _escape_text changes in ASCII text: a stretch without any is written as it is.
+_NEEDS_ESCAPE = re.compile(r"[\\{}&%#_$~^<>|]|--|[^\x00-\x7f]")
+
+
 def _escape_text(text: str, biblatex: bool) -> str:
     """Escape a stretch of plain text (no math)."""
+    if not _NEEDS_ESCAPE.search(text):
+        return text  # most words of most titles and names: nothing to do
     # "--" would print as an en dash (a TeX ligature): "-{}-" keeps two hyphens.
     out = "".join(_SPECIAL.get(c, c) for c in text).replace("--", "-{}-").replace("--", "-{}-")
     if out.isascii():
@@ -349,19 +356,74 @@ def format_entry(paper: Paper, biblatex: bool = False, key: str | None = None) -
     return "\n".join(lines) + "\n"
 
 
-def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: bool = False) -> str:
-    """Every paper's entry, in the order given (a paper, or a (paper, key to write it under)
-    pair), separated by blank lines."""
+class Prepared(NamedTuple):
+    """One entry as an export writes it, with what writing it found: the entry's text, what
+    was made safe in it, the characters written as an ASCII stand-in, the entries it names
+    (crossref, xdata, set members, related) and the ``@preamble`` values its .bib had. Plain
+    strings and tuples, so the export cache (``papercli.entry_cache``) can keep it."""
+
+    name: str
+    text: str
+    unsafe: tuple[str, ...]
+    replaced: tuple[str, ...]
+    parents: tuple[str, ...]
+    preambles: tuple[str, ...]
+    lacking: tuple[str, ...]  # what a citation needs and the paper lacks (citation_gaps)
+
+
+# What a citation needs; an entry lacking one is written, but a bibliography built from it is
+# wrong ("A. Vaswani" alone, no year). A missing abstract does not make a citation wrong.
+CITATION_FIELDS = ("title", "authors", "year", "date", "venue")
+
+
+def citation_gaps(paper: Paper) -> tuple[str, ...]:
+    """What ``paper`` lacks for a right citation: authors or a year, or a field a citation
+    shows that is marked incomplete (an entry with a BibTeX record that has an author or an
+    editor, a year or a date counts as having them; a @set or @xdata entry lacks nothing)."""
+    if paper.bibtex_type.lower() in ("set", "xdata"):
+        return ()
+    record = {k.lower() for k in paper.bibtex}
+    lacking = [f for f in paper.incomplete if f in CITATION_FIELDS]
+    if not paper.authors and not record & {"author", "editor"} and "authors" not in lacking:
+        lacking.append("authors")
+    if not paper.year and not record & {"year", "date"} and "year" not in lacking:
+        lacking.append("year")
+    return tuple(lacking)
+
+
+def prepare_entry(paper: Paper, name: str, biblatex: bool = False) -> Prepared:
+    """``paper``'s entry written under ``name`` (its key, or an alias a draft cites)."""
+    _replaced.clear()
+    _unsafe.clear()
+    text = format_entry(paper, biblatex, name)
+    return Prepared(
+        name,
+        text,
+        tuple(_unsafe.get(name, ())),
+        tuple(sorted(_replaced)),
+        tuple(parents_named(paper, name)),
+        tuple(paper.bibtex_preamble),
+        citation_gaps(paper),
+    )
+
+
+def assemble_bibliography(entries: Iterable[Prepared]) -> str:
+    """The prepared entries in the order given, separated by blank lines, after the
+    ``@preamble``s they came with (each once, acting commands disarmed); what was made safe
+    or replaced is then what ``unsafe_entries`` and ``replaced_characters`` report."""
     from papercli.texsafe import safe_preamble
 
     _replaced.clear()
     _unsafe.clear()
     out = []
-    preambles: list[str] = []
-    for item in papers:
-        paper, key = item if isinstance(item, tuple) else (item, item.key)
-        preambles.extend(p for p in paper.bibtex_preamble if p not in preambles)
-        out.append(format_entry(paper, biblatex, key))
+    preambles: dict[str, None] = {}
+    for entry in entries:
+        out.append(entry.text)
+        preambles.update(dict.fromkeys(entry.preambles))
+        if entry.unsafe:
+            seen = _unsafe.setdefault(entry.name, [])
+            seen.extend(p for p in entry.unsafe if p not in seen)
+        _replaced.update(entry.replaced)
     head = []
     for preamble in preambles:  # the macros the entries' own .bib defined, first
         text, problems = safe_preamble(preamble)
@@ -372,14 +434,24 @@ def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: b
     return "".join(head) + ("\n" if head else "") + "\n".join(out)
 
 
+def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: bool = False) -> str:
+    """Every paper's entry, in the order given (a paper, or a (paper, key to write it under)
+    pair), separated by blank lines."""
+    prepared = []
+    for item in papers:
+        paper, key = item if isinstance(item, tuple) else (item, item.key)
+        prepared.append(prepare_entry(paper, key, biblatex))
+    return assemble_bibliography(prepared)
+
+
 def replaced_characters() -> list[str]:
-    """Characters the last ``format_bibliography`` could not write in LaTeX and replaced by an
-    ASCII stand-in ('?' when there is none), such as CJK."""
+    """Characters the last bibliography could not write in LaTeX and replaced by an ASCII
+    stand-in ('?' when there is none), such as CJK."""
     return sorted(_replaced)
 
 
 def unsafe_entries() -> dict[str, list[str]]:
-    """Entries of the last ``format_bibliography`` whose text was made safe, and how."""
+    """Entries of the last bibliography whose text was made safe, and how."""
     return dict(_unsafe)
 
 
@@ -401,22 +473,24 @@ def parents_named(paper: Paper, name: str) -> list[str]:
     return found
 
 
-def order_parents_last(items: list[tuple[Paper, str]]) -> list[tuple[Paper, str]]:
-    """``items`` with every entry that another names as its crossref or xdata parent moved
-    after the entries naming it (grandparents after parents), the order otherwise kept:
-    BibTeX reads a cross-referenced entry only when it comes after its children."""
-    parents: dict[str, list[str]] = {}
-    for paper, name in items:
-        parents[name] = parents_named(paper, name)
+def order_parents_last(items: list[tuple[str, Sequence[str]]]) -> list[int]:
+    """The positions of ``items`` ((name written, names of its parents) pairs) with every
+    entry that another names as its crossref or xdata parent moved after the entries naming
+    it (grandparents after parents), the order otherwise kept: BibTeX reads a cross-referenced
+    entry only when it comes after its children."""
+    children_of: dict[str, list[str]] = {}
+    for name, parents in items:
+        for parent in parents:
+            children_of.setdefault(parent, []).append(name)
     depth: dict[str, int] = {}
 
     def depth_of(name: str, trail: frozenset[str]) -> int:
         if name in depth:
             return depth[name]
-        children = [c for c, ps in parents.items() if name in ps and c not in trail]
+        children = [c for c in children_of.get(name, ()) if c not in trail]
         level = 0 if not children else 1 + max(depth_of(c, trail | {name}) for c in children)
         depth[name] = level
         return level
 
-    ranked = [(depth_of(name, frozenset()), i) for i, (_, name) in enumerate(items)]
-    return [items[i] for _, i in sorted(ranked)]
+    ranked = [(depth_of(name, frozenset()), i) for i, (name, _) in enumerate(items)]
+    return [i for _, i in sorted(ranked)]

@@ -15,13 +15,13 @@ cannot be read is reported as ``file:line: reason`` and the rest is imported.
 
 from __future__ import annotations
 
-import contextlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercli.documents import read_document
-from papercli.library import Library
+from papercli.library import Library, Writer, int_env
 from papercli.models import FIELD_NAME_RE, Paper, fold_key, key_problem
 from papercli.record import MONTHS, quiet, resolve_value, view_of
 
@@ -45,6 +45,8 @@ class Parsed:
     skipped: list[Skipped] = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)  # (key, where): nothing new
     remarks: list[Skipped] = field(default_factory=list)
+    preambles: list[str] = field(default_factory=list)  # @preamble values as written
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # lower-case key -> fields
 
 
 def _first_line(error: Exception) -> str:
@@ -81,16 +83,57 @@ class _Entry:
     text: dict[str, str]  # every value as text, for papercli's view
 
 
+_BLOCK_START = re.compile(r"^[ \t]*@[ \t]*([^\s{(@]+)[ \t]*[{(]", re.M)
+_PARENT_FIELD = re.compile(r"\b(?:crossref|xdata)\s*=\s*[{\"]\s*([^}\"]+)", re.I)
+
+
+def _block_end(text: str, start: int) -> int:
+    """Where the block (``@type{...}`` or ``@type(...)``) starting at ``start`` ends, as BibTeX
+    reads it: at the brace or parenthesis closing its first one, braces balanced inside."""
+    match = _BLOCK_START.match(text, start)
+    if match is None:
+        return start
+    closing = "}" if text[match.end() - 1] == "{" else ")"
+    depth = 0
+    for found in re.finditer(r"[{}()]", text[match.end() :]):
+        char = found.group(0)
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0 and closing == "}":
+                return match.end() + found.end()
+            depth -= 1
+        elif char == ")" and depth == 0 and closing == ")":
+            return match.end() + found.end()
+    return len(text)
+
+
+def _blocks_of(text: str, kinds: tuple[str, ...], keys: frozenset[str] = frozenset()) -> str:
+    """The text of every block of the given types (``string``, ``preamble``), and of the
+    entries whose lower-case key is in ``keys``, in file order."""
+    out = []
+    for match in _BLOCK_START.finditer(text):
+        kind = match.group(1).lower()
+        if kind in kinds:
+            out.append(text[match.start() : _block_end(text, match.start())])
+        elif keys and kind not in ("comment", "string", "preamble"):
+            key = text[match.end() : match.end() + 200].split(",", 1)[0].strip().lower()
+            if key in keys:
+                out.append(text[match.start() : _block_end(text, match.start())])
+    return "\n".join(out)
+
+
 def string_macros(text: str, strings: dict[str, str] | None = None) -> dict[str, str]:
     """The @string macros a .bib text defines (lower-case names -> text), added to
-    ``strings``: a file such as IEEEabrv.bib imported beside the one that uses them."""
+    ``strings``: a file such as IEEEabrv.bib imported beside the one that uses them. Only the
+    @string blocks are parsed, not the entries."""
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.model import DuplicateBlockKeyBlock, String
 
     strings = {} if strings is None else strings
     with quiet():
         try:
-            blocks = parse_string(text, parse_stack=[]).blocks
+            blocks = parse_string(_blocks_of(text, ("string",)), parse_stack=[]).blocks
         except Exception:  # the entries' parse reports it
             return strings
     for block in blocks:
@@ -100,10 +143,61 @@ def string_macros(text: str, strings: dict[str, str] | None = None) -> dict[str,
     return strings
 
 
-def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -> Parsed:
+def split_entries(text: str, size: int) -> list[tuple[int, int, int]]:
+    """``text`` as pieces of about ``size`` blocks: (start, end, lines before the start). A
+    piece is cut only before a block that starts a line outside any braces, so each piece
+    parses as it would within the whole file; a file whose braces never balance stays whole."""
+    starts = [match.start() for match in _BLOCK_START.finditer(text)]
+    cuts = [0]
+    depth, last, count = 0, 0, 0
+    for pos in starts:
+        depth += text.count("{", last, pos) - text.count("}", last, pos)
+        last = pos
+        count += 1
+        if count > size and depth == 0:
+            cuts.append(pos)
+            count = 1
+    pieces = []
+    line = 0
+    for i, start in enumerate(cuts):
+        end = cuts[i + 1] if i + 1 < len(cuts) else len(text)
+        pieces.append((start, end, line))
+        line += text.count("\n", start, end)
+    return pieces
+
+
+@dataclass
+class FileContext:
+    """What every piece of a large file needs from the whole of it: its @preamble values and
+    the fields of the entries others name in ``crossref`` or ``xdata`` (which BibTeX wants
+    after their children, so often in a later piece)."""
+
+    preambles: list[str]
+    parents: dict[str, dict[str, str]]  # lower-case key -> fields as text
+
+
+def file_context(text: str, source: str, macros: dict[str, str]) -> FileContext:
+    wanted = frozenset(
+        name.strip().lower()
+        for found in _PARENT_FIELD.finditer(text)
+        for name in found.group(1).split(",")
+        if name.strip()
+    )
+    parsed = parse_bibtex(_blocks_of(text, ("preamble",), wanted), source, macros)
+    return FileContext(parsed.preambles, parsed.texts)
+
+
+def parse_bibtex(
+    text: str,
+    source: str,
+    macros: dict[str, str] | None = None,
+    line_offset: int = 0,
+    context: FileContext | None = None,
+) -> Parsed:
     """Every entry of a .bib text as a Paper carrying its record; unreadable entries in
     ``skipped`` as ``source:line``. ``macros``: @string macros other files define (the
-    file's own definitions come first)."""
+    file's own definitions come first). A piece of a larger file (``split_entries``) gives
+    the lines before it and the whole file's ``FileContext``."""
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.model import (
         DuplicateBlockKeyBlock,
@@ -126,7 +220,7 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
             out.skipped.append(Skipped(f"{source}:1", f"cannot read the file: {_first_line(exc)}"))
             return out
         for block in parsed.blocks:
-            where = f"{source}:{(block.start_line or 0) + 1}"
+            where = f"{source}:{(block.start_line or 0) + 1 + line_offset}"
             if isinstance(block, String):
                 strings[str(block.key).lower()] = resolve_value(str(block.value), strings).text
             elif isinstance(block, Preamble):
@@ -156,8 +250,13 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
                 out.skipped.append(Skipped(where, f"malformed entry: {_first_line(block.error)}"))
             elif isinstance(block, Entry):
                 entries.append(_entry(block, strings, out, where, said))
-    _report_unread_entries(text, source, {e.key for e in entries}, out)
+    _report_unread_entries(text, source, {e.key for e in entries}, out, line_offset)
     by_key = {entry.key.lower(): entry.text for entry in entries}
+    out.texts = by_key
+    if context is not None:
+        by_key = {**context.parents, **by_key}
+        preambles = context.preambles
+    out.preambles = preambles
     for entry in entries:
         key = entry.key
         parents = [
@@ -186,7 +285,9 @@ def parse_bibtex(text: str, source: str, macros: dict[str, str] | None = None) -
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([^\s{(@]+)[ \t]*[{(][ \t]*([^,\s{}]*)", re.M)
 
 
-def _report_unread_entries(text: str, source: str, read: set[str], out: Parsed) -> None:
+def _report_unread_entries(
+    text: str, source: str, read: set[str], out: Parsed, line_offset: int = 0
+) -> None:
     """Name the entries bibtexparser passed over as comments (a type such as ``@my-type`` or
     ``@foo:bar``, which BibTeX itself reads), so none is lost without a word."""
     said = {s.where for s in out.skipped}
@@ -194,7 +295,7 @@ def _report_unread_entries(text: str, source: str, read: set[str], out: Parsed) 
         kind, key = match.group(1), match.group(2)
         if kind.lower() in ("string", "preamble", "comment") or key in read:
             continue
-        where = f"{source}:{text.count(chr(10), 0, match.start()) + 1}"
+        where = f"{source}:{text.count(chr(10), 0, match.start()) + 1 + line_offset}"
         if where in said:
             continue
         why = f"@{kind}{{{key}: not read (papercli reads entry types of letters, digits and _)"
@@ -269,6 +370,144 @@ def _same_record(existing: Paper, incoming: Paper) -> bool:
     )
 
 
+# A large file is read, and written, this many entries at a time: the memory an import needs
+# stays that of one piece, and the library's lock is held while a piece is written, not while
+# the whole file is parsed. The cache is brought up to date every SYNC_EVERY papers written.
+PIECE_ENTRIES = int_env("PAPERCLI_IMPORT_PIECE", 2000)
+SYNC_EVERY = 10_000
+
+
+class _Importer:
+    """The state of one import across files and pieces: who owns which key, which papers are
+    known (for duplicates), what was added or merged."""
+
+    def __init__(self, library: Library, tags: list[str], report: ImportReport) -> None:
+        self.library = library
+        self.tags = tags
+        self.report = report
+        self.pending: dict[str, Paper] = {}  # dry run: added or merged, never written
+        self.suffix_hints: dict[str, int] = {}  # see keys.unique_key
+        self.seen_dir: int | None = None  # the papers directory's mtime when last read
+        self.unsynced = 0
+        self.load()
+
+    def load(self) -> None:
+        """Keys, aliases and identities from the library's index."""
+        from papercli.merge import DuplicateFinder
+
+        self.seen_dir = self._dir_mtime()  # before the index: a later write is then seen
+        index = self.library.index()
+        self.finder = DuplicateFinder.from_rows(index.rows.values())
+        # Every key and alias, case-folded -> the key of its paper.
+        self.owners = {fold_key(name): key for name, key in index.key_names().items()}
+        self.exact = dict(index.key_names())  # every key and alias as spelled -> its paper
+
+    def _dir_mtime(self) -> int | None:
+        try:
+            return os.stat(self.library.papers_dir).st_mtime_ns
+        except OSError:
+            return None
+
+    def begin(self) -> None:
+        """Under the lock, before a piece: another papercli that wrote since our last piece
+        may have added keys or changed papers; start again from the library as it is."""
+        if self._dir_mtime() != self.seen_dir:
+            self.library.index()
+            self.load()
+
+    def end(self) -> None:
+        self.seen_dir = self._dir_mtime()
+
+    def current(self, key: str, writer: Writer | None) -> Paper:
+        if key in self.pending:
+            return self.pending[key]
+        return writer.read(key) if writer else self.library.read(key)
+
+    def take(self, parsed: Parsed, path: Path, writer: Writer | None) -> None:
+        """Add or merge the papers of one parsed piece."""
+        from papercli.keys import make_key
+        from papercli.merge import merge_into
+
+        report = self.report
+        report.skipped.extend(parsed.skipped)
+        report.remarks.extend(parsed.remarks)
+        owners, exact, finder = self.owners, self.exact, self.finder
+        for where, paper in parsed.papers:
+            paper.tags = list(self.tags)
+            # No time stamp: importing the same file again then changes nothing.
+            paper.provenance = [{"source": "bibtex", "file": path.name, "key": paper.key}]
+            original = paper.key
+            owner = owners.get(fold_key(original)) if not key_problem(original) else None
+            match = finder.match(paper)
+            same = match.key
+            if (
+                same is None
+                and owner is not None
+                and _same_record(self.current(owner, writer), paper)
+            ):
+                same = owner
+            for other, shared in match.conflicts:
+                if other != same:
+                    kind, value = shared.split(":", 1)
+                    why = f"{original!r} shares {kind.upper()} {value} with {other}, but "
+                    report.remarks.append(Skipped(where, why + "the titles differ: two papers"))
+            if same is not None:
+                existing = self.current(same, writer)
+                if original != same and exact.get(original, same) == same:
+                    paper.aliases = [original]
+                differing: list[str] = []
+                changed = merge_into(existing, paper, differing)
+                if "aliases" in changed:
+                    owners.setdefault(fold_key(original), same)
+                    exact[original] = same
+                    report.aliased.append((original, same))
+                if differing:
+                    why = f"{original!r} is {same}: kept the library's {', '.join(differing)}"
+                    report.remarks.append(Skipped(where, why + " (the file differs)"))
+                if changed:
+                    if writer is not None:
+                        writer.save(existing)
+                        self.unsynced += 1
+                    else:
+                        self.pending[same] = existing
+                    report.merged.append((same, where, changed))
+                else:
+                    report.unchanged.append((same, where))
+                continue
+            problem = key_problem(original)
+            if problem or owner is not None:
+                paper.key = make_key(
+                    paper.authors,
+                    paper.year,
+                    paper.title,
+                    lambda k: fold_key(k) in owners,
+                    self.suffix_hints,
+                )
+                if problem:
+                    why = f"not a usable key: {problem}"
+                elif original in exact:
+                    why = f"the key is another paper's ({owner}); cite this one as {paper.key}"
+                else:
+                    # Only the case differs from another paper's key: the file's spelling
+                    # stays an alias, so a draft citing it gets this paper.
+                    paper.aliases = [original]
+                    exact[original] = paper.key
+                    why = (
+                        f"{owner!r} differs only in case, which BibTeX and macOS/Windows "
+                        f"file names ignore; {original!r} stays an alias of it"
+                    )
+                report.rekeyed.append((original, paper.key, why))
+            owners[fold_key(paper.key)] = paper.key
+            exact[paper.key] = paper.key
+            if writer is not None:
+                writer.create(paper)
+                self.unsynced += 1
+            else:
+                self.pending[paper.key] = paper
+            finder.add(paper)
+            report.added.append((paper.key, where))
+
+
 def import_bibtex(
     library: Library, paths: list[Path], tags: list[str], dry_run: bool = False
 ) -> ImportReport:
@@ -277,10 +516,12 @@ def import_bibtex(
     Keys are kept as written. An entry whose paper the library has is merged into it and its
     key becomes an alias of that paper; an entry whose key another paper has (in any case) is
     added under a new key, said in ``rekeyed``. Importing a file again changes nothing.
-    """
-    from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, merge_into
 
+    Files are read whole before anything is written; a large one is then parsed and written
+    ``PIECE_ENTRIES`` entries at a time (each piece under the library's lock, its papers put in
+    place together: ``Writer.batch``). The cache and the search index are left up to date, so
+    the next command does not parse what was imported.
+    """
     report = ImportReport()
     texts = []
     for path in paths:  # every file is read before anything is written
@@ -288,96 +529,34 @@ def import_bibtex(
         if remark:
             report.notes.append(remark)
         texts.append((path, text))
-    with contextlib.ExitStack() as stack:
-        writer = None if dry_run else stack.enter_context(library.writing())
-        index = library.index()
-        finder = DuplicateFinder.from_rows(index.rows.values())
-        # Every key and alias, case-folded -> the key of its paper.
-        owners = {fold_key(name): key for name, key in index.key_names().items()}
-        exact = dict(index.key_names())  # every key and alias as spelled -> its paper
-        pending: dict[str, Paper] = {}  # added or merged in this run (dry run: not written)
-        suffix_hints: dict[str, int] = {}  # see keys.unique_key
+    macros: dict[str, str] = {}
+    for _, text in texts:  # IEEEabrv.bib beside the file using its abbreviations
+        string_macros(text, macros)
+    importer = _Importer(library, tags, report)
+    for path, text in texts:
+        pieces = split_entries(text, PIECE_ENTRIES)
+        context = file_context(text, path.name, macros) if len(pieces) > 1 else None
+        found = False
+        for start, end, line in pieces:
+            parsed = parse_bibtex(text[start:end], path.name, macros, line, context)
+            found = found or bool(parsed.papers or parsed.skipped)
+            if dry_run:
+                importer.take(parsed, path, None)
+                continue
+            with library.writing() as writer:
+                importer.begin()
+                with writer.batch():
+                    importer.take(parsed, path, writer)
+                importer.end()
+            if importer.unsynced >= SYNC_EVERY:
+                library.index()  # takes the papers written, without parsing them again
+                importer.unsynced = 0
+        if not found:
+            report.empty.append(str(path))
+    if not dry_run and (report.added or report.merged):
+        from papercli.search import word_indexes
 
-        def current(key: str) -> Paper:
-            if key in pending:
-                return pending[key]
-            return writer.read(key) if writer else library.read(key)
-
-        macros: dict[str, str] = {}
-        for _, text in texts:  # IEEEabrv.bib beside the file using its abbreviations
-            string_macros(text, macros)
-        for path, text in texts:
-            parsed = parse_bibtex(text, path.name, macros)
-            report.skipped.extend(parsed.skipped)
-            report.remarks.extend(parsed.remarks)
-            if not parsed.papers and not parsed.skipped:
-                report.empty.append(str(path))
-            for where, paper in parsed.papers:
-                paper.tags = list(tags)
-                # No time stamp: importing the same file again then changes nothing.
-                paper.provenance = [{"source": "bibtex", "file": path.name, "key": paper.key}]
-                original = paper.key
-                owner = owners.get(fold_key(original)) if not key_problem(original) else None
-                match = finder.match(paper)
-                same = match.key
-                if same is None and owner is not None and _same_record(current(owner), paper):
-                    same = owner
-                for other, shared in match.conflicts:
-                    if other != same:
-                        kind, value = shared.split(":", 1)
-                        why = f"{original!r} shares {kind.upper()} {value} with {other}, but "
-                        report.remarks.append(Skipped(where, why + "the titles differ: two papers"))
-                if same is not None:
-                    existing = current(same)
-                    if original != same and exact.get(original, same) == same:
-                        paper.aliases = [original]
-                    differing: list[str] = []
-                    changed = merge_into(existing, paper, differing)
-                    if "aliases" in changed:
-                        owners.setdefault(fold_key(original), same)
-                        exact[original] = same
-                        report.aliased.append((original, same))
-                    if differing:
-                        why = f"{original!r} is {same}: kept the library's {', '.join(differing)}"
-                        report.remarks.append(Skipped(where, why + " (the file differs)"))
-                    if changed:
-                        if writer is not None:
-                            writer.save(existing)
-                        pending[same] = existing
-                        report.merged.append((same, where, changed))
-                    else:
-                        report.unchanged.append((same, where))
-                    continue
-                problem = key_problem(original)
-                if problem or owner is not None:
-                    paper.key = make_key(
-                        paper.authors,
-                        paper.year,
-                        paper.title,
-                        lambda k: fold_key(k) in owners,
-                        suffix_hints,
-                    )
-                    if problem:
-                        why = f"not a usable key: {problem}"
-                    elif original in exact:
-                        why = f"the key is another paper's ({owner}); cite this one as {paper.key}"
-                    else:
-                        # Only the case differs from another paper's key: the file's spelling
-                        # stays an alias, so a draft citing it gets this paper.
-                        paper.aliases = [original]
-                        exact[original] = paper.key
-                        why = (
-                            f"{owner!r} differs only in case, which BibTeX and macOS/Windows "
-                            f"file names ignore; {original!r} stays an alias of it"
-                        )
-                    report.rekeyed.append((original, paper.key, why))
-                owners[fold_key(paper.key)] = paper.key
-                exact[paper.key] = paper.key
-                if writer is not None:
-                    writer.create(paper)
-                pending[paper.key] = paper
-                finder.add(paper)
-                report.added.append((paper.key, where))
+        word_indexes(library)  # the index is synced first; the next search starts at once
     report.skipped.sort(key=lambda s: _position(s.where))
     report.remarks.sort(key=lambda s: _position(s.where))
     return report

@@ -242,9 +242,11 @@ def add(
         typer.Option("--duplicate", help="Add it even when the library has the same paper."),
     ] = False,
 ) -> None:
-    """Add papers from arXiv by identifier, or one paper typed by hand with --title.
+    """Add papers by arXiv id or DOI, or one paper typed by hand with --title. A paper the
+    library has already is refused (exit 1) unless --duplicate; a DOI of a preprint's
+    published version is merged into it.
 
-    Examples: papercli add 2305.14314 --tag fine-tuning;
+    Examples: papercli add 2305.14314 10.1038/nature14539 --tag fine-tuning;
     papercli add --title "Deep Learning" --author "Yann LeCun" --year 2015 --venue Nature
     --field volume=521 --field pages=436--444
     """
@@ -261,7 +263,9 @@ def add(
         if dois:
             add_from_doi(dois, tags=tags, note=note, status=status, duplicate=duplicate)
         if arxiv_ids:
-            add_from_arxiv(arxiv_ids, tags=tags, note=note, status=status, update=update)
+            add_from_arxiv(
+                arxiv_ids, tags=tags, note=note, status=status, update=update, duplicate=duplicate
+            )
         return
     if title is None or not title.strip():
         raise UsageError("give one or more arXiv ids, or --title for an entry typed by hand")
@@ -296,7 +300,8 @@ def add(
         if not duplicate:
             from papercli.merge import DuplicateFinder
 
-            same = DuplicateFinder.from_rows(library.index().rows.values()).find(paper)
+            finder = DuplicateFinder.from_rows(library.index().rows.values())
+            same = finder.find(paper) or finder.other_version(paper)
             if same is not None:
                 raise PapercliError(
                     f"the library has this paper already as {same}: see 'papercli show {same}'; "
@@ -1105,9 +1110,16 @@ def stats(
 
 
 # The other command groups register themselves on ``app``.
-from papercli import cli_arxiv, cli_export, cli_import, cli_pick, cli_search  # noqa: E402
+from papercli import (  # noqa: E402
+    cli_arxiv,
+    cli_duplicates,
+    cli_export,
+    cli_import,
+    cli_pick,
+    cli_search,
+)
 
-for _module in (cli_search, cli_pick, cli_arxiv, cli_export, cli_import):
+for _module in (cli_search, cli_pick, cli_arxiv, cli_export, cli_import, cli_duplicates):
     _module.register(app)
 plain_help(app)
 

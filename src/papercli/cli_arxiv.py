@@ -1,10 +1,13 @@
-"""The arXiv commands: ``papercli add ID...`` (through ``add_from_arxiv``) and ``papercli refresh``.
+"""Fetching commands: ``papercli add ID... DOI...`` (through ``add_from_arxiv`` and
+``add_from_doi``) and ``papercli refresh`` (arXiv, or by DOI for papers without an arXiv id;
+``--published`` merges a preprint's published version into it).
 
 Both validate identifiers locally, fetch everything first (no lock held while the network is
 used), then make every change in one ``library.writing()`` block. An id arXiv does not know gets
 one stderr line, a failed request (no network, HTTP error) one line for all its ids; papers
-that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv does not know
-(or a REF with no arXiv id), 2 an invalid identifier (nothing is fetched), 3 a network failure.
+that did arrive are kept. Exit codes: 0 all done, 1 an id arXiv or a DOI the resolver does not
+know, a paper the library has already (``add`` without ``--duplicate``) or a REF with nothing to
+refresh, 2 an invalid identifier (nothing is fetched), 3 a network failure.
 """
 
 from __future__ import annotations
@@ -102,9 +105,19 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def add_from_arxiv(
-    ids: list[str], *, tags: list[str], note: str | None, status: str, update: bool
+    ids: list[str],
+    *,
+    tags: list[str],
+    note: str | None,
+    status: str,
+    update: bool,
+    duplicate: bool = False,
+    refuse_known: bool = True,
 ) -> None:
-    """Fetch ``ids`` from arXiv and add them (called by ``papercli add``)."""
+    """Fetch ``ids`` from arXiv and add them (called by ``papercli add``). A paper the library
+    has already (same arXiv id, DOI or title, or its published version) is refused, naming
+    it (exit 1 once the others are added), unless ``update`` (merge arXiv's metadata into it)
+    or ``duplicate`` (add it anyway); ``refuse_known=False`` only says so (``check --add``)."""
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
     from papercli.keys import make_key
     from papercli.merge import DuplicateFinder
@@ -113,22 +126,28 @@ def add_from_arxiv(
     library = open_library()
     known = _by_arxiv_id(library)
     to_fetch: list[str] = []
+    refused = False
     for base in wanted:
         keys = known.get(base)
-        if keys and not update:
-            warn(
-                f"{base} is already in the library as {', '.join(keys)}; "
-                "'papercli add --update' refreshes it"
+        if keys and not update and not duplicate:
+            _say_known(
+                f"{base} is already in the library as {', '.join(keys)}: see 'papercli show "
+                f"{keys[0]}'; 'papercli add --update' refreshes it, --duplicate adds it anyway",
+                refuse_known,
             )
+            refused = refused or refuse_known
         else:
             to_fetch.append(base)
     if not to_fetch:
+        if refused:
+            raise typer.Exit(EXIT_NOT_FOUND)
         return
     settings = checked_settings()
     with _progress(len(to_fetch), "Fetching from arXiv") as advance:
         fetched = fetch_papers(to_fetch, settings, on_batch=advance)
 
-    # The same paper may be in the library without its arXiv id (imported by title or DOI).
+    # The same paper may be in the library without its arXiv id (imported by title or DOI),
+    # or as its published version (the preprint and the published paper are one paper).
     finder = DuplicateFinder.from_rows(library.index().rows.values())
     created: list[Paper] = []
     targets: list[tuple[str, Paper]] = []  # (existing key, fetched paper)
@@ -136,17 +155,24 @@ def add_from_arxiv(
         paper = fetched.papers.get(base)
         if paper is None:
             continue
-        keys = known.get(base) or []
-        match = keys[0] if keys else finder.find(paper)
+        keys = []
+        match = None
+        if not duplicate:
+            keys = known.get(base) or []
+            match = keys[0] if keys else finder.find(paper) or finder.other_version(paper)
         if match is None:
             created.append(paper)
+            finder.add(paper)
         elif update:
             targets.extend((k, paper) for k in keys or [match])
         else:
-            warn(
-                f"{base} is already in the library as {match} (same title or DOI); "
-                "'papercli add --update' merges arXiv's metadata into it"
+            _say_known(
+                f"{base} is already in the library as {match} (same title or DOI, or its "
+                f"published version): see 'papercli show {match}'; 'papercli add --update' "
+                "merges arXiv's metadata into it, --duplicate adds it anyway",
+                refuse_known,
             )
+            refused = refused or refuse_known
     stamp = timestamp()
     changes: list[tuple[str, list[str]]] = []
     if created or targets:
@@ -181,36 +207,57 @@ def add_from_arxiv(
     for key, changed in changes:
         echo(f"updated {key}: {'; '.join(changed)}" if changed else f"{key}: already up to date")
     _report_failures(fetched.failures, "not added", lambda label: 1)
-    if fetched.exit_code:
-        raise typer.Exit(fetched.exit_code)
+    code = max(fetched.exit_code, EXIT_NOT_FOUND if refused else 0)
+    if code:
+        raise typer.Exit(code)
+
+
+def _say_known(message: str, refused: bool) -> None:
+    warn(f"error: {message}" if refused else message)
 
 
 def add_from_doi(
     dois: list[str], *, tags: list[str], note: str | None, status: str, duplicate: bool
 ) -> None:
     """Fetch ``dois`` by DOI content negotiation and add them (called by ``papercli add``).
-    Every DOI is fetched before anything is written; a paper the library has is refused
-    (exit 1, naming it) unless ``duplicate``."""
+    Every DOI is fetched before anything is written. The published version of a preprint in
+    the library is merged into it (said on stderr); another paper the library has is refused
+    (exit 1, naming it, nothing written) unless ``duplicate``."""
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder
+    from papercli.merge import DuplicateFinder, is_awaiting, merge_published
 
     settings = checked_settings()
     papers = [paper_from_csl(fetch_csl(doi, settings), doi) for doi in dict.fromkeys(dois)]
     library = open_library()
     stamp = timestamp()
+    created: list[Paper] = []
+    merged: list[tuple[str, str, list[str]]] = []  # (key, doi, what changed)
     with library.writing() as writer:
         finder = DuplicateFinder.from_rows(library.index().rows.values())
+        preprints: dict[str, Paper] = {}
         for paper in papers:
-            same = finder.find(paper)
-            if same is not None and not duplicate:
-                raise PapercliError(
-                    f"{paper.doi} is already in the library as {same}: see 'papercli show "
-                    f"{same}'; --duplicate adds it anyway",
-                    EXIT_NOT_FOUND,
-                )
+            same = None if duplicate else finder.find(paper) or finder.other_version(paper)
+            if same is not None:
+                existing = preprints.get(same) or writer.read(same)
+                if not is_awaiting(existing, paper.doi):
+                    raise PapercliError(
+                        f"{paper.doi} is already in the library as {same}: see 'papercli show "
+                        f"{same}'; --duplicate adds it anyway",
+                        EXIT_NOT_FOUND,
+                    )
+                preprints[same] = existing
+                changed = merge_published(existing, paper, stamp)
+                if existing.add_tags(tags):
+                    changed.append("tagged " + ", ".join(tags))
+                if note and all(n.text != note for n in existing.notes):
+                    existing.notes.append(Note(text=note, created=stamp))
+                    changed.append("added a note")
+                merged.append((same, paper.doi, changed))
+                continue
             finder.add(paper)
-        for paper in papers:
+            created.append(paper)
+        for paper in created:
             paper.key = make_key(
                 paper.authors, paper.year, paper.title,
                 lambda k: writer.owner_of(k) is not None or writer.exists(k),
@@ -220,9 +267,14 @@ def add_from_doi(
             if note:
                 paper.notes.append(Note(text=note, created=stamp))
             writer.create(paper)
-    from papercli.render import paper_table
+        for existing in preprints.values():
+            writer.save(existing)
+    for key, doi, changed in merged:
+        warn(f"merged the published version {doi} into the preprint {key}: {'; '.join(changed)}")
+    if created:
+        from papercli.render import paper_table
 
-    paper_table([Summary._make(summarize(p)) for p in papers], title="Added from DOIs")
+        paper_table([Summary._make(summarize(p)) for p in created], title="Added from DOIs")
 
 
 @handle_errors
@@ -237,21 +289,33 @@ def refresh(
         ),
     ] = None,
     all_papers: Annotated[
-        bool, typer.Option("--all", help="Every paper with an arXiv id.")
+        bool, typer.Option("--all", help="Every paper with an arXiv id or a DOI.")
     ] = False,
     missing: Annotated[
         bool,
         typer.Option("--missing", help="Only entries marked incomplete (lacking authors, ...)."),
     ] = False,
+    published: Annotated[
+        bool,
+        typer.Option(
+            "--published",
+            help="Also fetch the published version of preprints that have a DOI and merge it "
+            "(as 'add DOI' does).",
+        ),
+    ] = False,
 ) -> None:
-    """Fetch current arXiv metadata: fill empty fields, report newer versions.
+    """Fetch current metadata from arXiv, or by DOI for papers without an arXiv id: fill empty
+    fields, report newer versions and preprints that have been published.
 
     Never changes a title, tags, notes, status or key, nor a non-empty abstract or author
-    list. Up to 100 papers per request, 3 seconds apart.
+    list. arXiv: up to 100 papers per request, 3 seconds apart. A preprint whose arXiv record
+    now names a DOI is said; --published merges its published version into it.
 
-    Examples: papercli refresh 2106.09685; papercli refresh --missing; papercli refresh --all
+    Examples: papercli refresh 2106.09685; papercli refresh --missing;
+    papercli refresh 1810.04805 --published
     """
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
+    from papercli.merge import is_awaiting
 
     refs = refs or []
     if refs and all_papers:
@@ -267,27 +331,32 @@ def refresh(
         keys = sorted(rows)
     if missing:
         keys = [k for k in keys if k in rows and rows[k][13]]
-    # Base id -> keys carrying it (two entries may share one).
+    # Base id -> keys carrying it (two entries may share one); DOI -> keys, for the others.
     by_id: dict[str, list[str]] = {}
+    by_doi: dict[str, list[str]] = {}
     for key in keys:
         arxiv_id = rows[key][7] if key in rows else ""
         parsed = parse_arxiv_id(arxiv_id) if arxiv_id else None
         if parsed is None:
-            if refs:
-                warn(f"error: {key}: has no arXiv id, nothing to refresh")
+            doi = rows[key][8] if key in rows else ""
+            if doi:
+                by_doi.setdefault(doi, []).append(key)
+            elif refs:
+                warn(f"error: {key}: has no arXiv id or DOI, nothing to refresh")
                 code = EXIT_NOT_FOUND
             continue
         by_id.setdefault(parsed.base, []).append(key)
-    if not by_id:
+    if not by_id and not by_doi:
         if code:
             raise typer.Exit(code)
         what = "incomplete papers" if missing else "papers"
-        raise NotFoundError(f"no {what} with an arXiv id to refresh")
+        raise NotFoundError(f"no {what} with an arXiv id or a DOI to refresh")
     settings = checked_settings()
     with _progress(len(by_id), "Refreshing from arXiv") as advance:
         fetched = fetch_papers(list(by_id), settings, on_batch=advance)
 
-    results: list[tuple[str, list[str]]] = []
+    results: dict[str, list[str]] = {}  # key -> what changed
+    awaiting: dict[str, list[str]] = {}  # DOI -> preprints not yet merged with it
     if fetched.papers:
         with library.writing() as writer:
             for base, paper in fetched.papers.items():
@@ -299,9 +368,19 @@ def refresh(
                     changed = update_from_arxiv(current, paper)
                     if changed:
                         writer.save(current)
-                    results.append((key, changed))
+                    results[key] = changed
+                    if current.doi and is_awaiting(current, current.doi):
+                        awaiting.setdefault(current.doi, []).append(key)
+    for doi, waiting in awaiting.items():
+        if not published:
+            for key in waiting:
+                warn(
+                    f"{key} has been published (DOI {doi}): 'papercli refresh {key} "
+                    "--published' merges the published version into it"
+                )
+    code = max(code, _refresh_dois(library, by_doi, awaiting if published else {}, results))
     changed_count = 0
-    for key, changed in results:
+    for key, changed in results.items():
         if changed:
             changed_count += 1
             echo(f"{key}: {'; '.join(changed)}")
@@ -319,3 +398,57 @@ def refresh(
     code = max(code, fetched.exit_code)
     if code:
         raise typer.Exit(code)
+
+
+def _refresh_dois(
+    library: Library,
+    by_doi: dict[str, list[str]],
+    published: dict[str, list[str]],
+    results: dict[str, list[str]],
+) -> int:
+    """Refresh the papers of ``by_doi`` by DOI content negotiation, and merge the published
+    version into each preprint of ``published`` (DOI -> keys); what changed goes to
+    ``results``. One stderr line per DOI that fails; returns the exit code they call for."""
+    from papercli.doi_source import fetch_csl, paper_from_csl, update_from_doi
+    from papercli.merge import merge_published
+
+    wanted = list(dict.fromkeys([*by_doi, *published]))
+    if not wanted:
+        return 0
+    settings = checked_settings()
+    found: dict[str, Paper] = {}
+    code = 0
+    for doi in wanted:
+        try:
+            found[doi] = paper_from_csl(fetch_csl(doi, settings), doi)
+        except PapercliError as exc:
+            keys = [*by_doi.get(doi, []), *published.get(doi, [])]
+            warn(f"error: {doi} ({', '.join(keys)}): not refreshed: {exc}")
+            code = max(code, exc.exit_code)
+    if not found:
+        return code
+    stamp = timestamp()
+    with library.writing() as writer:
+        for doi, paper in found.items():
+            for key, merging in [(k, False) for k in by_doi.get(doi, [])] + [
+                (k, True) for k in published.get(doi, [])
+            ]:
+                try:
+                    current = writer.read(key)
+                except NotFoundError:  # removed while we fetched
+                    continue
+                differing: list[str] = []
+                if merging:
+                    changed = merge_published(current, paper, stamp)
+                    warn(f"merged the published version {doi} into {key}")
+                else:
+                    changed = update_from_doi(current, paper, differing)
+                if differing:
+                    warn(
+                        f"{key}: kept the record's {', '.join(differing)} (the DOI's "
+                        "metadata differs; 'papercli edit' changes them)"
+                    )
+                if changed:
+                    writer.save(current)
+                results.setdefault(key, []).extend(changed)
+    return code

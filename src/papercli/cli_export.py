@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -32,6 +32,9 @@ from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, Papercl
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
 from papercli.visible import json_visible, visible
+
+if TYPE_CHECKING:
+    from papercli.bibtex import Prepared
 
 export_app = typer.Typer(
     help="Write papers out: BibTeX for a draft, a Markdown reading list, JSON for scripts.\n\n"
@@ -281,36 +284,36 @@ def _load(library: Library, selection: Selection) -> list[Paper]:
     return out
 
 
-def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str]]:
-    """(paper, the name to write it under), in the selection's order, followed by the
-    entries what is written refers to (crossref and xdata parents, set members, related
-    entries) that the selection lacks; BibTeX needs a parent after the entries citing it."""
-    from papercli.bibtex import order_parents_last, parents_named
+def _prepared_named(library: Library, selection: Selection, biblatex: bool) -> list[Prepared]:
+    """The entries to write, in the selection's order (each under the name the draft or
+    ``--key`` used), followed by the entries what is written refers to (crossref and xdata
+    parents, set members, related entries) that the selection lacks; BibTeX needs a parent
+    after the entries citing it. Prepared entries come from the export cache."""
+    from papercli.bibtex import order_parents_last
+    from papercli.entry_cache import prepared_entries
 
-    papers = {p.key: p for p in library.papers(list(dict.fromkeys(selection.keys)))}
-    items: list[tuple[Paper, str]] = []
-    for key, name in zip(selection.keys, selection.names, strict=True):
-        if key in papers:
-            items.append((papers[key], name))
-            if selection.every_record:
-                items.extend((papers[key], alias) for alias in papers[key].alias_bibtex)
-    written = {name for _, name in items}
+    requests: list[tuple[str, str | None]] = [
+        (key, None if selection.every_record else name)
+        for key, name in zip(selection.keys, selection.names, strict=True)
+    ]
+    entries = prepared_entries(library, requests, biblatex)
+    written = {entry.name for entry in entries}
     absent: dict[str, list[str]] = {}  # entry not in the library -> the entries naming it
     pos = 0
-    while pos < len(items):
-        paper, name = items[pos]
-        pos += 1
-        for parent in parents_named(paper, name):
-            if parent in written:
-                continue
-            hit = library.lookup(parent)
-            if hit is None:
-                absent.setdefault(parent, []).append(name)
-                continue
-            found = next(iter(library.papers([hit[0]])), None)
-            if found is not None:
+    while pos < len(entries):
+        wanted: list[tuple[str, str | None]] = []
+        for entry in entries[pos:]:
+            for parent in entry.parents:
+                if parent in written:
+                    continue
+                hit = library.lookup(parent)
+                if hit is None:
+                    absent.setdefault(parent, []).append(entry.name)
+                    continue
                 written.add(parent)
-                items.append((found, parent))
+                wanted.append((hit[0], parent))
+        pos = len(entries)
+        entries.extend(prepared_entries(library, wanted, biblatex))
     if absent:
         shown = "; ".join(
             f"{parent} (named by {', '.join(names[:3])}{' ...' if len(names) > 3 else ''})"
@@ -321,7 +324,7 @@ def _load_named(library: Library, selection: Selection) -> list[tuple[Paper, str
             f"{len(absent)} entr{'y' if len(absent) == 1 else 'ies'} named in crossref, xdata, "
             f"entryset or related fields not in the library: {shown}{more}"
         )
-    return order_parents_last(items)
+    return [entries[i] for i in order_parents_last([(e.name, e.parents) for e in entries])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,31 +389,13 @@ def export_bibtex(
     )
 
 
-# What a citation needs; an entry lacking one is written, but a bibliography built from it is
-# wrong ("A. Vaswani" alone, no year). A missing abstract does not make a citation wrong.
-_CITATION_FIELDS = ("title", "authors", "year", "date", "venue")
+def unfinished_entries(items: list[Prepared]) -> list[tuple[str, list[str]]]:
+    """(name written, what it lacks) of each entry a bibliography built from is wrong for
+    (``papercli.bibtex.citation_gaps``)."""
+    return [(entry.name, list(entry.lacking)) for entry in items if entry.lacking]
 
 
-def unfinished_entries(items: list[tuple[Paper, str]]) -> list[tuple[str, list[str]]]:
-    """(name written, what it lacks) of each entry lacking authors or a year, or marked
-    incomplete in a field a citation shows (an entry with a BibTeX record that has an author or
-    an editor, a year or a date counts as having them)."""
-    out: list[tuple[str, list[str]]] = []
-    for paper, name in items:
-        if paper.bibtex_type.lower() in ("set", "xdata"):
-            continue
-        record = {k.lower() for k in paper.bibtex}
-        lacking = [f for f in paper.incomplete if f in _CITATION_FIELDS]
-        if not paper.authors and not record & {"author", "editor"} and "authors" not in lacking:
-            lacking.append("authors")
-        if not paper.year and not record & {"year", "date"} and "year" not in lacking:
-            lacking.append("year")
-        if lacking:
-            out.append((name, lacking))
-    return out
-
-
-def _report_unfinished(items: list[tuple[Paper, str]], strict: bool) -> None:
+def _report_unfinished(items: list[Prepared], strict: bool) -> None:
     """One stderr line naming every unfinished entry; with ``strict`` an error instead."""
     unfinished = unfinished_entries(items)
     if not unfinished:
@@ -439,7 +424,7 @@ def _export_bibtex_once(
     allow_missing: bool,
     strict: bool = False,
 ) -> None:
-    from papercli.bibtex import format_bibliography, replaced_characters, unsafe_entries
+    from papercli.bibtex import assemble_bibliography, replaced_characters, unsafe_entries
 
     library = open_library()
     report_problems_once(library)
@@ -455,9 +440,9 @@ def _export_bibtex_once(
         if selection.missing and allow_missing:
             _write_output("", output)  # the draft's build still finds its .bib
         _nothing_to_export()
-    items = _load_named(library, selection)
+    items = _prepared_named(library, selection, biblatex)
     _report_unfinished(items, strict)
-    written = _write_output(format_bibliography(items, biblatex), output)
+    written = _write_output(assemble_bibliography(items), output)
     for name, problems in unsafe_entries().items():
         warn(
             f"{name}: made safe for LaTeX ({', '.join(problems)}): check the entry's text "
@@ -489,16 +474,16 @@ def _bibtex_text(
 ) -> tuple[str, int]:
     """The .bib text of the selection and its entry count (``--watch``); raises
     ``PapercliError`` for what the one-shot export reports as an error."""
-    from papercli.bibtex import format_bibliography
+    from papercli.bibtex import assemble_bibliography
 
     library = open_library()
     selection = select_papers(library, query, tag, status, kind, key, cited)
     if selection.missing and not allow_missing:
         raise NotFoundError(f"not in the library: {', '.join(selection.missing)}")
-    items = _load_named(library, selection) if selection.keys else []
+    items = _prepared_named(library, selection, biblatex) if selection.keys else []
     if strict:
         _report_unfinished(items, strict)
-    return format_bibliography(items, biblatex), len(items)
+    return assemble_bibliography(items), len(items)
 
 
 def _watch_bibtex(output: Path, build: Callable[[], tuple[str, int]], drafts: list[Path]) -> None:
@@ -852,7 +837,7 @@ def _add_cited_ids(library: Library, names: list[str]) -> bool:
         return added
     with contextlib.redirect_stdout(sys.stderr):
         add_from_arxiv(sorted(set(ids.values())), tags=[], note=None, status="unread",
-                       update=False)  # fmt: skip
+                       update=False, refuse_known=False)  # fmt: skip
     fresh = Library.open(library.root)
     by_id: dict[str, str] = {}
     for key, row in fresh.index().rows.items():
@@ -875,7 +860,8 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     cited form an alias; a paper the library has already gets the alias only."""
     from papercli.doi_source import fetch_csl, paper_from_csl
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, norm_doi
+    from papercli.merge import DuplicateFinder, is_awaiting, merge_published, norm_doi
+    from papercli.models import timestamp
 
     settings = checked_settings()
     fetched = {}
@@ -891,10 +877,17 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
         by_doi = {norm_doi(row[8]): key for key, row in library.index().rows.items() if row[8]}
         for name, paper in fetched.items():
             same = by_doi.get(norm_doi(paper.doi)) or finder.find(paper)
+            same = same or finder.other_version(paper)
             if same is not None:
                 existing = writer.read(same)
+                merged = is_awaiting(existing, paper.doi)
+                if merged:
+                    said = merge_published(existing, paper, timestamp())
+                    warn(f"merged the published version {paper.doi} into {same}: {'; '.join(said)}")
                 if name not in existing.aliases and writer.owner_of(name) in (None, same):
                     existing.aliases.append(name)
+                    merged = True
+                if merged:
                     writer.save(existing)
                 warn(f"{name} is already in the library as {same}; now an alias of it")
                 continue

@@ -25,6 +25,7 @@ DEFAULT_DOI_API = "https://doi.org"
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 MAX_ANSWER_BYTES = 5 * 1024 * 1024
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 
 # CSL type -> BibTeX entry type (what bibtex and biber both read).
 _TYPES = {
@@ -32,6 +33,16 @@ _TYPES = {
     "paper-conference": "inproceedings", "chapter": "incollection", "book": "book",
     "report": "techreport", "thesis": "phdthesis", "dataset": "misc", "posted-content": "misc",
     "article": "misc", "manuscript": "unpublished", "webpage": "misc", "software": "misc",
+}  # fmt: skip
+# CSL's container-title: the BibTeX field of each entry type that names the container.
+_CONTAINER_FIELDS = {
+    "article": "journal", "inproceedings": "booktitle", "incollection": "booktitle",
+    "book": "series",
+}  # fmt: skip
+# CSL types papercli files under a type of its own, and preprints (a @misc record) as papers.
+_PAPER_TYPES = {
+    "dataset": "dataset", "software": "repo", "webpage": "website", "book": "book",
+    "posted-content": "paper", "article": "paper",
 }  # fmt: skip
 
 
@@ -130,8 +141,35 @@ def _get_csl(url: str, doi: str, timeout: float) -> dict[str, Any]:
 def _text(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else ""
+    if value is None:
+        return ""
     text = re.sub(r"<[^>]+>", "", str(value))  # JATS markup in titles and abstracts
     return " ".join(text.split())
+
+
+def _date_parts(item: dict[str, Any]) -> list[int]:
+    """``issued`` (else ``published-print``, ``created``) as [year, month?, day?]; [] when it
+    holds no year (a resolver's answer is checked, not trusted)."""
+    for name in ("issued", "published-print", "created"):
+        date = item.get(name)
+        parts = date.get("date-parts") if isinstance(date, dict) else None
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            try:
+                numbers = [int(p) for p in parts[0][:3]]
+            except (TypeError, ValueError):
+                continue
+            if 0 < numbers[0] < 10000:
+                return numbers
+    return []
+
+
+def _names(value: Any) -> str:
+    """CSL's institution: a name, or a list of ``{"name": ...}`` objects (Crossref)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name", "")
+    return _text(value) if value else ""
 
 
 def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
@@ -161,24 +199,34 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         record["author"] = " and ".join(format_author(a) for a in authors)
     if title:
         record["title"] = escape(title, protect_case=True)
+    genre = _text(item.get("genre", ""))
+    if kind == "phdthesis" and re.search(r"master|m\.?\s?sc|diplom", genre, re.IGNORECASE):
+        kind = "mastersthesis"
     container = _text(item.get("container-title", ""))
     if container:
-        field_name = {"article": "journal", "inproceedings": "booktitle",
-                      "incollection": "booktitle"}.get(kind, "howpublished")  # fmt: skip
-        record[field_name] = escape(container)
-    parts = ((item.get("issued") or item.get("published-print") or item.get("created") or {})
-             .get("date-parts") or [[]])[0]  # fmt: skip
-    if parts and parts[0]:
+        record[_CONTAINER_FIELDS.get(kind, "howpublished")] = escape(container)
+    elif kind == "misc" and _names(item.get("institution")):
+        # A preprint server (posted-content: bioRxiv, SSRN, ...) names itself here.
+        record["howpublished"] = escape(_names(item["institution"]))
+    parts = _date_parts(item)
+    if parts:
         record["year"] = str(parts[0])
         if len(parts) > 1 and isinstance(parts[1], int) and 1 <= parts[1] <= 12:
             # The styles' month macro, written bare (bibtex_raw), as a .bib would have it.
             record["month"] = "jan feb mar apr may jun jul aug sep oct nov dec".split()[
                 parts[1] - 1
             ]
-    for csl, name in (("volume", "volume"), ("issue", "number"), ("publisher", "publisher"),
-                      ("publisher-place", "address"), ("edition", "edition")):  # fmt: skip
-        if item.get(csl):
+    # Who published it is the school of a thesis and the institution of a report.
+    publisher = {"phdthesis": "school", "mastersthesis": "school",
+                 "techreport": "institution"}.get(kind, "publisher")  # fmt: skip
+    for csl, name in (("volume", "volume"), ("issue", "number"), ("number", "number"),
+                      ("publisher", publisher), ("publisher-place", "address"),
+                      ("edition", "edition"), ("collection-title", "series"),
+                      ("version", "version")):  # fmt: skip
+        if item.get(csl) and name not in record:
             record[name] = escape(_text(item[csl]))
+    if genre and kind in ("techreport", "phdthesis", "mastersthesis"):
+        record["type"] = escape(genre)
     if item.get("page"):
         pages = re.sub(r"\s*[-–—]+\s*", "--", _text(item["page"]))
         record["pages"] = re.sub(r"[^\w.,:+ -]", "", pages)  # page numbers and ranges only
@@ -186,9 +234,14 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         if item.get(csl):
             record[name] = _text(item[csl])
     record["doi"] = doi
+    arxiv = _ARXIV_DOI.match(doi)
+    if arxiv:
+        # arXiv's own DOI (DataCite): the paper is that preprint.
+        record["eprint"], record["archiveprefix"] = arxiv.group(1), "arXiv"
     if item.get("URL"):
         record["url"] = _text(item["URL"])
     paper = view_of(kind, record, "")
+    paper.type = _PAPER_TYPES.get(str(item.get("type", "")), paper.type)
     paper.bibtex_type = kind
     paper.bibtex = record
     paper.bibtex_raw = ["month"] if "month" in record else []
@@ -196,3 +249,55 @@ def paper_from_csl(item: dict[str, Any], doi: str) -> Paper:
         paper.abstract = _text(item["abstract"])
     paper.provenance = [{"source": "doi", "id": doi}]
     return paper
+
+
+def update_from_doi(paper: Paper, fetched: Paper, differing: list[str] | None = None) -> list[str]:
+    """Bring ``paper`` up to date with ``fetched`` (from ``paper_from_csl``), in place, by the
+    rules of the arXiv refresh: empty fields and placeholders (fields marked incomplete) are
+    filled; a title, author list, abstract, year, date, venue or DOI that is set stays, as do
+    tags, notes, status, key and type. A paper without a BibTeX record gets the DOI's; a
+    record gets the fields it lacks (a volume or pages assigned since), and a field whose
+    value differs is kept (its name goes to ``differing``). Returns what changed, as short
+    phrases."""
+    changes: list[str] = []
+    filled = []
+    for name in ("title", "authors", "year", "date", "venue", "doi", "url", "abstract"):
+        mine, theirs = getattr(paper, name), getattr(fetched, name)
+        empty = mine in ("", None, []) or name in paper.incomplete
+        if empty and theirs not in ("", None, []) and mine != theirs:
+            setattr(paper, name, list(theirs) if isinstance(theirs, list) else theirs)
+            filled.append(name)
+    if filled:
+        changes.append("filled " + ", ".join(filled))
+    still = [f for f in paper.incomplete if f not in filled]
+    if still != paper.incomplete:
+        paper.incomplete = still
+        if not filled:
+            changes.append("marked complete")
+    if not paper.bibtex_type:
+        paper.bibtex_type = fetched.bibtex_type
+        paper.bibtex = dict(fetched.bibtex)
+        paper.bibtex_raw = list(fetched.bibtex_raw)
+        changes.append(f"record @{fetched.bibtex_type}")
+    else:
+        added = [n for n in fetched.bibtex if n not in paper.bibtex]
+        for name in added:
+            paper.bibtex[name] = fetched.bibtex[name]
+            if name in fetched.bibtex_raw:
+                paper.bibtex_raw.append(name)
+        if added:
+            changes.append("record: added " + ", ".join(added))
+        differ = [
+            n
+            for n in fetched.bibtex
+            if n not in added and " ".join(paper.bibtex[n].split()) != fetched.bibtex[n]
+        ]
+        if differing is not None:
+            differing.extend(differ)
+    if changes:
+        for entry in paper.provenance:
+            if entry.get("source") == "doi" and entry.get("id") == fetched.doi:
+                break
+        else:
+            paper.provenance.append(dict(fetched.provenance[0]))
+    return changes

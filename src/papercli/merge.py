@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -86,6 +87,7 @@ class Identity(NamedTuple):
     type: str
     incomplete: tuple[str, ...]
     has_record: bool  # imported from a .bib (its record kept)
+    venue: str = ""  # the venue, or an arXiv paper's journal reference
 
 
 class Match(NamedTuple):
@@ -131,6 +133,7 @@ class DuplicateFinder:
                     type=row[1],
                     incomplete=tuple(row[13]),
                     has_record=bool(row[17]),
+                    venue=row[10],
                 ),
                 row[9],
             )
@@ -142,11 +145,13 @@ class DuplicateFinder:
             arxiv=paper.arxiv_id, doi=paper.doi, isbn=paper.bibtex.get("isbn", ""),
             title=paper.title, year=paper.year or 0, family=first_family(paper.authors),
             type=paper.type, incomplete=tuple(paper.incomplete),
-            has_record=bool(paper.bibtex_type),
+            has_record=bool(paper.bibtex_type), venue=paper.venue or paper.journal_ref,
         )  # fmt: skip
 
     @staticmethod
-    def _signatures(who: Identity, url: str) -> list[str]:
+    def signatures(who: Identity, url: str, ntitle: str | None = None) -> list[str]:
+        """What ``who`` may share with another record of it; ``ntitle``, its normalised
+        title when the caller has it already."""
         sigs = []
         if who.arxiv:
             parsed = parse_arxiv_id(who.arxiv)
@@ -160,14 +165,14 @@ class DuplicateFinder:
         if nurl:
             sigs.append(nurl if nurl.startswith("arxiv:") else f"url:{nurl}")
         if "title" not in who.incomplete:
-            ntitle = norm_title(who.title)
+            ntitle = norm_title(who.title) if ntitle is None else ntitle
             if ntitle:
                 sigs.append(f"title:{ntitle}")
         return sigs
 
     def _register(self, key: str, who: Identity, url: str) -> None:
         self._who.setdefault(key, who)
-        for sig in self._signatures(who, url):
+        for sig in self.signatures(who, url):
             keys = self._by.setdefault(sig, [])
             if key not in keys:
                 keys.append(key)
@@ -183,18 +188,18 @@ class DuplicateFinder:
         its identifiers."""
         mine = self.identity(paper)
         conflicts: list[tuple[str, str]] = []
-        for sig in self._signatures(mine, paper.url):
+        for sig in self.signatures(mine, paper.url):
             for key in self._by.get(sig, ()):
                 theirs = self._who[key]
                 if sig.startswith("title:"):
-                    if _same_titled_work(mine, theirs):
+                    if same_titled_work(mine, theirs):
                         return Match(key, conflicts)
                     continue
                 if sig.startswith("url:"):
                     # A link is what a reading list knows a paper by; its text ("Łukasz
                     # Kaiser's talk") need not be the title. Two .bib records with one URL
                     # and clearly different titles are two papers (a shared placeholder URL).
-                    if _ids_disagree(mine, theirs):
+                    if ids_disagree(mine, theirs):
                         continue
                     if not (
                         mine.has_record
@@ -211,8 +216,51 @@ class DuplicateFinder:
                 return Match(key, conflicts)
         return Match(None, conflicts)
 
+    def other_version(self, paper: Paper) -> str | None:
+        """The key of the other version of ``paper``: its arXiv preprint when ``paper`` is a
+        published version, or its published version when ``paper`` is a preprint. One of the
+        two has an arXiv id and the other none, their titles agree (normalised) and so do their
+        first authors, and the years differ by at most two, or the preprint's journal
+        reference names the published version's DOI or its volume and first page; or the
+        preprint's arXiv record names the published version's DOI (whatever the titles)."""
+        mine = self.identity(paper)
+        # The preprint's arXiv record names the published version's DOI: arXiv's authors
+        # said so, even when the title changed on the way.
+        for key in self._by.get(f"doi:{norm_doi(mine.doi)}", ()) if mine.doi else ():
+            if bool(mine.arxiv) != bool(self._who[key].arxiv):
+                return key
+        ntitle = norm_title(paper.title) if "title" not in mine.incomplete else ""
+        for key in self._by.get(f"title:{ntitle}", ()) if ntitle else ():
+            theirs = self._who[key]
+            if bool(mine.arxiv) == bool(theirs.arxiv):
+                continue  # two preprints, or two published papers: not this relation
+            if ids_disagree(mine, theirs):
+                continue
+            preprint, published = (mine, theirs) if mine.arxiv else (theirs, mine)
+            if published.doi and norm_doi(published.doi) in preprint.venue.lower():
+                return key
+            if not mine.arxiv and _journal_ref_names(theirs.venue, paper.bibtex):
+                return key
+            if mine.family and theirs.family and mine.family != theirs.family:
+                continue
+            if mine.year and theirs.year and abs(mine.year - theirs.year) > 2:
+                continue
+            return key
+        return None
 
-def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
+
+def _journal_ref_names(journal_ref: str, record: dict[str, str]) -> bool:
+    """True when an arXiv journal reference (``Int.J.Theor.Phys.38:1113-1133,1999``) names
+    the volume and the first page of a published version's record."""
+    volume = record.get("volume", "").strip()
+    first_page = re.match(r"\d+", record.get("pages", "").strip())
+    if not volume.isdigit() or first_page is None:
+        return False
+    numbers = re.findall(r"\d+", journal_ref)
+    return volume in numbers and first_page.group(0) in numbers
+
+
+def ids_disagree(mine: Identity, theirs: Identity) -> bool:
     """An arXiv id or DOI on both that differs proves two papers."""
     return any(
         a and b and a != b
@@ -220,8 +268,8 @@ def _ids_disagree(mine: Identity, theirs: Identity) -> bool:
     )
 
 
-def _same_titled_work(mine: Identity, theirs: Identity) -> bool:
-    if _ids_disagree(mine, theirs):
+def same_titled_work(mine: Identity, theirs: Identity) -> bool:
+    if ids_disagree(mine, theirs):
         return False
     # The same title on a paper and on a video about it names two things.
     if "misc" not in (mine.type, theirs.type) and mine.type != theirs.type:
@@ -325,9 +373,168 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
     return changed
 
 
+# Fields of a preprint's record that describe where and when it appeared: the published
+# version's record replaces them (the preprint's record is kept whole in provenance).
+_PUBLICATION_FIELDS = frozenset(
+    "journal journaltitle booktitle howpublished publisher volume number issue pages year month "
+    "date school institution organization address edition series isbn issn doi url type eid "
+    "entrysubtype pubstate".split()
+)
+
+
+def flat_record(table: dict[str, str], prefix: str = "was.bibtex.") -> dict[str, str]:
+    """A record kept in a provenance entry, one ``"was.bibtex.NAME"`` key a field (provenance
+    entries stay flat tables, one line a value)."""
+    return {f"{prefix}{name}": value for name, value in table.items()}
+
+
+def is_awaiting(paper: Paper, doi: str) -> bool:
+    """True when ``paper`` is a preprint whose record does not yet carry its published
+    version ``doi``."""
+    if not paper.arxiv_id:
+        return False
+    record_doi = paper.bibtex.get("doi", "") if paper.bibtex_type else ""
+    return norm_doi(record_doi) != norm_doi(doi)
+
+
+def merge_published(paper: Paper, published: Paper, stamp: str) -> list[str]:
+    """Merge ``published`` (a paper from a DOI, with its BibTeX record) into ``paper``, its
+    preprint, in place; returns what changed, as phrases.
+
+    The record becomes the published version's (entry type, venue, volume, pages, DOI, ...)
+    with the preprint's arXiv fields (``eprint``, ``archiveprefix``, ``primaryclass``) and the
+    fields of its old record that say nothing about where it appeared. papercli's venue, DOI,
+    year and date become the published version's; the title, authors, key, tags, notes and
+    status stay. What is replaced is kept in one provenance entry, ``source =
+    "published-version"``: the old values as ``"was.year"``..., the old record as
+    ``"was.bibtex.@type"``, ``"was.bibtex.journal"``....
+    """
+    said: list[str] = []
+    history: dict[str, Any] = {"source": "published-version", "doi": published.doi}
+    history["merged"] = stamp
+    record = dict(published.bibtex)
+    raw = list(published.bibtex_raw)
+    if paper.bibtex_type:
+        history.update(flat_record(paper.record_table()))
+        for name, value in paper.bibtex.items():
+            if name not in record and name not in _PUBLICATION_FIELDS:
+                record[name] = value
+                if name in paper.bibtex_raw:
+                    raw.append(name)
+    if paper.arxiv_id and "eprint" not in record:
+        record["eprint"] = paper.arxiv_id
+        if "eprinttype" not in record:
+            record["archiveprefix"] = "arXiv"
+        if paper.primary_category and "eprintclass" not in record:
+            record["primaryclass"] = paper.primary_category
+    said.append(
+        f"record @{published.bibtex_type} ({', '.join(n for n in record if n != 'eprint')}"
+        + (", eprint kept)" if "eprint" in record else ")")
+    )
+    paper.bibtex_type, paper.bibtex, paper.bibtex_raw = published.bibtex_type, record, raw
+    replaced: dict[str, Any] = {}
+    for name in ("venue", "doi", "year", "date"):
+        mine, theirs = getattr(paper, name), getattr(published, name)
+        if theirs and mine != theirs:
+            if mine:
+                replaced[name] = mine
+                said.append(f"{name} {mine} -> {theirs}")
+            else:
+                said.append(f"{name} {theirs}")
+            setattr(paper, name, theirs)
+    history.update({f"was.{name}": value for name, value in replaced.items()})
+    filled = {n for n in ("venue", "doi", "year", "date") if getattr(published, n)}
+    for name in ("title", "authors", "abstract"):
+        if (not getattr(paper, name) or name in paper.incomplete) and getattr(published, name):
+            value = getattr(published, name)
+            setattr(paper, name, list(value) if isinstance(value, list) else value)
+            said.append(f"filled {name}")
+            filled.add(name)
+    paper.incomplete = [f for f in paper.incomplete if f not in filled]
+    if paper.type == "misc":
+        paper.type = "paper"
+    for prov in [*published.provenance, history]:
+        if prov not in paper.provenance:
+            paper.provenance.append(dict(prov))
+    return said
+
+
 def _squeezed(text: str) -> str:
     return " ".join(text.split())
 
 
 def _note_text_key(text: str) -> str:
     return " ".join(text.split())
+
+
+# papercli's own fields whose value, when both papers have one and they differ, the kept paper
+# keeps (the other's goes to the merge's provenance entry).
+_KEPT_FIELDS = (
+    "type", "title", "authors", "year", "date", "status", "arxiv_id", "arxiv_version",
+    "primary_category", "doi", "url", "pdf_url", "venue", "journal_ref", "comment", "abstract",
+)  # fmt: skip
+
+
+def fold_into(kept: Paper, other: Paper, stamp: str) -> tuple[list[str], list[str]]:
+    """Fold ``other`` into ``kept`` in place (``papercli merge``): returns (what changed,
+    the fields where both had a value and ``kept``'s stayed).
+
+    Nothing of ``other`` is lost: empty fields and placeholders are filled (``merge_into``),
+    tags, categories, notes (a note whose text is already there is not added again),
+    provenance, aliases and alias records are combined, its key becomes an alias of
+    ``kept``. Where both have a value and they differ, ``kept``'s stays and ``other``'s goes
+    to one provenance entry (``source = "merge"``, ``key``, ``merged``, ``"was.title"``...),
+    as does ``other``'s BibTeX record when ``kept`` has a different one of its own. A field
+    ``kept``'s record lacks but a merged value fills is written into the record too.
+    """
+    from papercli.record import carry_changes
+
+    loaded_view = kept.view()
+    had_record = bool(kept.bibtex_type)
+    history: dict[str, Any] = {"source": "merge", "key": other.key, "merged": stamp}
+    kept_fields: list[str] = []
+    for name in _KEPT_FIELDS:
+        mine, theirs = getattr(kept, name), getattr(other, name)
+        if name in kept.incomplete or mine in ("", None, []) or theirs in ("", None, []):
+            continue
+        if mine != theirs and not (name == "type" and theirs == "misc"):
+            history[f"was.{name}"] = list(theirs) if isinstance(theirs, list) else theirs
+            kept_fields.append(name)
+    if other.added and kept.added and other.added != kept.added:
+        history["was.added"] = other.added
+        kept.added = min(kept.added, other.added)  # in the library since the earlier
+    for name, value in other.extra.items():
+        if name not in kept.extra:
+            kept.extra[name] = value
+        elif kept.extra[name] != value:
+            history[f"was.{name}"] = value
+            kept_fields.append(name)
+    if had_record and other.bibtex_type and other.record_table() != kept.record_table():
+        history.update(flat_record(other.record_table()))
+        kept_fields.append("bibtex")
+    # kept's own record stays the paper's: other's is in the history (not an alias record, so
+    # a draft citing other's key gets the one paper's entry).
+    changed = merge_into(kept, replace(other, bibtex_type="") if had_record else other)
+    for alias, table in other.alias_bibtex.items():
+        if alias not in kept.alias_bibtex:
+            kept.alias_bibtex[alias] = dict(table)
+        elif kept.alias_bibtex[alias] != table:
+            history.update(flat_record(table, f"was.alias_bibtex.{alias}."))
+    for alias in (other.key, *other.aliases):
+        if alias != kept.key and alias not in kept.aliases:
+            kept.aliases.append(alias)
+            if "aliases" not in changed:
+                changed.append("aliases")
+    if had_record:
+        changed.extend(f"bibtex.{n}" for n in carry_changes(kept, loaded_view))
+    elif kept.bibtex_type and kept.arxiv_id and "eprint" not in kept.bibtex:
+        # A published version's record came with the merge: it keeps the preprint's eprint.
+        kept.bibtex["eprint"] = kept.arxiv_id
+        kept.bibtex.setdefault("archiveprefix", "arXiv")
+        changed.append("bibtex.eprint")
+    # A merge run again (after a kill between its two writes) adds no second entry.
+    same = [{k: v for k, v in p.items() if k != "merged"} for p in kept.provenance]
+    if {k: v for k, v in history.items() if k != "merged"} not in same:
+        kept.provenance.append(history)
+        changed.append("provenance")
+    return list(dict.fromkeys(changed)), kept_fields

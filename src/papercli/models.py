@@ -86,6 +86,8 @@ def key_problem(key: object) -> str:
     """Why ``key`` cannot be a citation key ('' when it can)."""
     if not isinstance(key, str) or not key:
         return "a key cannot be empty"
+    if _PLAIN_KEY.match(key):
+        return ""  # letters, digits, _ - . only, not too long: the common case, at once
     if len(key) > KEY_MAX:
         return f"a key has at most {KEY_MAX} characters"
     for char in key:
@@ -119,6 +121,8 @@ def key_file_name(key: str) -> str:
     """The file name of a key's paper: the key with every character outside ``A-Z a-z 0-9 _ -
     .`` (and a leading ``.``) written as ``%XX`` UTF-8 bytes, plus ``.toml``:
     ``Gusfield:97`` -> ``Gusfield%3A97.toml``. A key cannot hold ``%``, so this is reversible."""
+    if _PLAIN_KEY.match(key):
+        return key + ".toml"
     out = []
     for i, char in enumerate(key):
         if char in _FILE_SAFE and not (i == 0 and char == "."):
@@ -129,6 +133,8 @@ def key_file_name(key: str) -> str:
 
 
 _PERCENT = re.compile(r"(?:%[0-9A-F]{2})+")
+# A key written as its own file name: no character to encode, no leading dot, within KEY_MAX.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}\Z")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,119}\Z")
 
 

@@ -53,6 +53,8 @@ FIELDS = ("title", "authors", "key", "tags", "venue", "abstract", "notes", "titl
 WEIGHTS = (1.0, 0.95, 0.75, 0.8, 0.6, 0.5, 0.5, 0.9, 0.85)
 ARXIV_FIELD = 99  # a direct arXiv id hit (not a field of the word index)
 UNKNOWN_FIELD = -2  # not worked out yet (see _rank)
+_TITLE_FIELDS = (0, 7)  # title words, adjacent title words joined
+_MAYBE_TITLE = (*_TITLE_FIELDS, UNKNOWN_FIELD)
 TEXT_FIELDS = (5, 6)  # long text: repeats count a little more, stopwords are skipped
 TF_WEIGHTS = (0.7, 0.85, 1.0)  # a word once, twice, three or more times in an abstract or notes
 
@@ -61,7 +63,7 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 7  # 5: Unicode words, one-letter words, no initials; 7: nicknames
+INDEX_VERSION = 8  # 5: Unicode words, one-letter words, no initials; 7: nicknames; 8: title lengths
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
@@ -291,6 +293,10 @@ class WordIndex:
         self.row_starts = array("I", [0])  # paper p's row: rows_blob[starts[p]:starts[p+1]]
         self.added = array("q")  # for the filtered list's order
         self.years = array("H")  # to break ties without decoding rows (0: unknown)
+        # Words of each title (stopwords left out): among equal scores, the title a query
+        # covers more of ranks first ("attention" finds "Attention Is All You Need" before
+        # fourteen-word titles that merely contain it).
+        self.title_lengths = array("H")
         self.pids: Sequence[int] = array("I")
         self.rows_blob: Any = b""
         self.rows_offset = 0  # where rows_blob starts in its memory map
@@ -327,6 +333,8 @@ class WordIndex:
             row_starts.append(offset)
             self.added.append(int(re.sub(r"\D", "", paper.added)[:14] or 0))
             self.years.append(paper.year if paper.year and 0 < paper.year < 65536 else 0)
+            title_words = [t for t in text_tokens(paper.title) if t not in STOPWORDS]
+            self.title_lengths.append(min(len(title_words), 65535))
         self.shards = bytes(shards)
         codes = bytearray()
         pids = array("I")
@@ -487,19 +495,6 @@ def _load(path: Any) -> tuple[dict[str, Any], list[WordIndex]] | None:
 # Keeping the word index up to date
 
 
-def _shard_sig(library: Library) -> list[Any]:
-    """Per library cache shard: its change token and its file's identity (a rewritten shard
-    file has a new inode and mtime even if the tokens restarted after the cache was deleted)."""
-    sig: list[Any] = []
-    for shard, token in enumerate(library.index().shard_tokens):
-        try:
-            st = os.stat(library.shard_path(shard))
-            sig.append((token, st.st_ino, st.st_mtime_ns, st.st_size))
-        except OSError:
-            sig.append((token,))
-    return sig
-
-
 def _papers_of_shards(library: Library, shards: set[int]) -> Iterable[Paper]:
     """Full papers of the given shards, one shard at a time (bounded memory)."""
     from papercli.library import shard_of
@@ -520,7 +515,7 @@ def word_indexes(library: Library) -> tuple[list[WordIndex], list[set[int]]]:
 
     path = library.cache_dir / INDEX_FILE
     root = str(library.root.resolve())
-    sig = _shard_sig(library)
+    sig = library.shard_sigs()
     loaded = _load(path) if library.cache_usable else None
     if loaded is not None and loaded[0].get("root") != root:
         loaded = None
@@ -747,6 +742,7 @@ class Hit:
     matched: str  # the field the best match came from ("title", "notes", ...) or "filter"
     row: tuple[Any, ...]
     exact_title: bool = False
+    title_length: int = 0  # words of the title, stopwords left out (0: unknown)
 
 
 @dataclass
@@ -981,7 +977,17 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
         fld = ARXIV_FIELD if indexes[n].row(pid)[R_ARXIV] == terms[i] else 2
         scored[key] = (min(100.0, old + bonus), fld, n, pid)
     ranked = [(v, key, fld, n, pid) for key, (v, fld, n, pid) in scored.items() if v >= MIN_SCORE]
-    ranked.sort(key=lambda r: (-r[0], -indexes[r[3]].years[r[4]], r[1]))
+    # Among equal scores: a dated paper before an undated page, then the title a query covers
+    # most (when the match is in the title), then the newer paper.
+    ranked.sort(
+        key=lambda r: (
+            -r[0],
+            not indexes[r[3]].years[r[4]],
+            (r[2] in _MAYBE_TITLE and indexes[r[3]].title_lengths[r[4]]) or 65535,
+            -indexes[r[3]].years[r[4]],
+            r[1],
+        )
+    )
 
     # Whole-title similarity can lift a paper by up to 10 points: re-score the leaders.
     from rapidfuzz import fuzz
@@ -997,10 +1003,20 @@ def search(library: Library, query: Query, limit: int | None = 20) -> Result:
         bonus = similarity if similarity >= 80 else 0.0
         final = min(100.0, 0.9 * score + 0.1 * bonus)
         matched = "arxiv_id" if fld == ARXIV_FIELD else FIELDS[fld] if fld >= 0 else "title"
-        hits.append(Hit(key, round(final, 1), matched, row, exact_title=title == wanted))
+        length = indexes[n].title_lengths[pid] if fld in _TITLE_FIELDS else 0
+        hits.append(Hit(key, round(final, 1), matched, row, title == wanted, length))
     if query.phrases:
         hits = _with_phrases(library, hits, query.phrases)
-    hits.sort(key=lambda h: (-h.score, not h.exact_title, -h.row[R_YEAR], h.key))
+    hits.sort(
+        key=lambda h: (
+            -h.score,
+            not h.exact_title,
+            not h.row[R_YEAR],
+            h.title_length or 65535,
+            -h.row[R_YEAR],
+            h.key,
+        )
+    )
     # Say "there is more" only when the limit really left something out: with fewer hits than
     # the limit, what pruning skipped scored below the ones shown (and below MIN_SCORE).
     more = len(hits) > need or (more and len(hits) >= need)

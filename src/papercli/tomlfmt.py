@@ -2,7 +2,7 @@
 line, long text as multi-line strings, notes and provenance as ``[[notes]]`` sections, times as
 ``2026-11-22T15:55:00Z``. tomli_w does the escaping of every value; this module only lays them
 out. A file a person wrote comments in is rewritten by ``papercli.tomlkeep`` instead, so the
-comments survive. Reading is tomllib's job. No I/O.
+comments survive. Reading is rtoml's job (library.parse_paper_bytes). No I/O.
 """
 
 from __future__ import annotations
