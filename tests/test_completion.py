@@ -113,6 +113,8 @@ def test_commands_and_options(papers: Path) -> None:
         "papercli refresh ",
         "papercli export bibtex --key ",
         "papercli export markdown -k ",
+        "papercli merge ",
+        "papercli merge hu2021lora ",
     ],
 )
 def test_every_ref_completes_keys_and_aliases(papers: Path, line: str) -> None:

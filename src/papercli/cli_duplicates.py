@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from papercli.cli_common import (
+    complete_ref,
     echo,
     handle_errors,
     open_library,
@@ -62,9 +63,15 @@ def duplicates_cmd(
 
 @handle_errors
 def merge_cmd(
-    key: Annotated[str, typer.Argument(help="The paper to keep: its key stays.")],
+    key: Annotated[
+        str, typer.Argument(help="The paper to keep: its key stays.", autocompletion=complete_ref)
+    ],
     others: Annotated[
-        list[str], typer.Argument(help="Papers to fold into it; their keys become its aliases.")
+        list[str],
+        typer.Argument(
+            help="Papers to fold into it; their keys become its aliases.",
+            autocompletion=complete_ref,
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
