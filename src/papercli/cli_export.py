@@ -847,8 +847,9 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
     cited form an alias; a paper the library has already gets the alias only."""
     from papercli.doi_source import fetch_csl, paper_from_csl
+    from papercli.finder_cache import library_finder
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, is_awaiting, merge_published, norm_doi
+    from papercli.merge import is_awaiting, merge_published, norm_doi
     from papercli.models import timestamp
 
     settings = checked_settings()
@@ -861,7 +862,7 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     if not fetched:
         return False
     with library.writing() as writer:
-        finder = DuplicateFinder.from_rows(library.index().rows.values())
+        finder = library_finder(library)
         by_doi = {norm_doi(row[8]): key for key, row in library.index().rows.items() if row[8]}
         for name, paper in fetched.items():
             same = by_doi.get(norm_doi(paper.doi)) or finder.find(paper)
