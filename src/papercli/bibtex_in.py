@@ -393,11 +393,11 @@ class _Importer:
 
     def load(self) -> None:
         """Keys, aliases and identities from the library's index."""
-        from papercli.merge import DuplicateFinder
+        from papercli.finder_cache import library_finder
 
         self.seen_dir = self._dir_mtime()  # before the index: a later write is then seen
         index = self.library.index()
-        self.finder = DuplicateFinder.from_rows(index.rows.values())
+        self.finder = library_finder(self.library)
         # Every key and alias, case-folded -> the key of its paper.
         self.owners = {fold_key(name): key for name, key in index.key_names().items()}
         self.exact = dict(index.key_names())  # every key and alias as spelled -> its paper

@@ -298,9 +298,9 @@ def add(
     library = open_library()
     with library.writing() as writer:
         if not duplicate:
-            from papercli.merge import DuplicateFinder
+            from papercli.finder_cache import library_finder
 
-            finder = DuplicateFinder.from_rows(library.index().rows.values())
+            finder = library_finder(library)
             same = finder.find(paper) or finder.other_version(paper)
             if same is not None:
                 raise PapercliError(

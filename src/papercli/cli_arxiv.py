@@ -119,8 +119,8 @@ def add_from_arxiv(
     it (exit 1 once the others are added), unless ``update`` (merge arXiv's metadata into it)
     or ``duplicate`` (add it anyway); ``refuse_known=False`` only says so (``check --add``)."""
     from papercli.arxiv_source import fetch_papers, update_from_arxiv
+    from papercli.finder_cache import library_finder
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder
 
     wanted = list(dict.fromkeys(p.base for p in parse_ids(ids)))
     library = open_library()
@@ -148,7 +148,7 @@ def add_from_arxiv(
 
     # The same paper may be in the library without its arXiv id (imported by title or DOI),
     # or as its published version (the preprint and the published paper are one paper).
-    finder = DuplicateFinder.from_rows(library.index().rows.values())
+    finder = library_finder(library)
     created: list[Paper] = []
     targets: list[tuple[str, Paper]] = []  # (existing key, fetched paper)
     for base in to_fetch:
@@ -224,8 +224,9 @@ def add_from_doi(
     the library is merged into it (said on stderr); another paper the library has is refused
     (exit 1, naming it, nothing written) unless ``duplicate``."""
     from papercli.doi_source import fetch_csl, paper_from_csl
+    from papercli.finder_cache import library_finder
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, is_awaiting, merge_published
+    from papercli.merge import is_awaiting, merge_published
 
     settings = checked_settings()
     papers = [paper_from_csl(fetch_csl(doi, settings), doi) for doi in dict.fromkeys(dois)]
@@ -234,7 +235,7 @@ def add_from_doi(
     created: list[Paper] = []
     merged: list[tuple[str, str, list[str]]] = []  # (key, doi, what changed)
     with library.writing() as writer:
-        finder = DuplicateFinder.from_rows(library.index().rows.values())
+        finder = library_finder(library)
         preprints: dict[str, Paper] = {}
         for paper in papers:
             same = None if duplicate else finder.find(paper) or finder.other_version(paper)

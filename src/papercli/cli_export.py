@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -138,13 +138,15 @@ def select_papers(
     (all of them), ``--status`` and ``--type`` narrow that list, or the whole library when no
     paper is named. ``\\nocite{*}`` names every paper. A cited key is found as a key, as an
     alias, or, with a warning naming the library's spelling, when only its case differs."""
-    rows = library.index().rows
+    index = library.index()
+    # Columns, not rows: a whole export of 100,000 papers builds no per-paper tuple.
+    position = {key: i for i, key in enumerate(index.keys())}
     named: list[tuple[str, str]] = []  # (paper key, name to write it under)
     missing: list[str] = []
     everything = False
 
     def indexed(key: str) -> str:
-        if key not in rows:
+        if key not in position:
             # The file exists but the index skipped it: reading it names the problem.
             library.read(key)
             raise LibraryError(f"{library.shown(key)} changed while exporting: try again")
@@ -190,7 +192,7 @@ def select_papers(
         unique = list(dict.fromkeys(named))
         candidates = unique if cited else sorted(unique, key=lambda pair: pair[1])
     else:
-        candidates = [(key, key) for key in sorted(rows)]
+        candidates = [(key, key) for key in sorted(position)]
     wanted_tags = [normalize_tag(t) for t in tags or []]
     if status:
         validate_status(status)
@@ -203,14 +205,17 @@ def select_papers(
 
         found_hits = search(library, parse_query(query), limit=None).hits
         matching = {hit.key for hit in found_hits}
+    tags_of = index.column(Summary._fields.index("tags")) if wanted_tags else []
+    status_of = index.column(Summary._fields.index("status")) if status else []
+    type_of = index.column(Summary._fields.index("type")) if kind else []
     chosen: list[tuple[str, str]] = []
     for key, name in candidates:
-        row = Summary._make(rows[key])
-        if wanted_tags and not set(wanted_tags).issubset(row.tags):
+        i = position[key]
+        if wanted_tags and not set(wanted_tags).issubset(tags_of[i]):
             continue
-        if status and row.status != status:
+        if status and status_of[i] != status:
             continue
-        if kind and row.type != kind:
+        if kind and type_of[i] != kind:
             continue
         if matching is not None and key not in matching:
             continue
@@ -224,12 +229,16 @@ def select_papers(
     )
 
 
-def _write_output(text: str, output: Path | None) -> bool:
-    """Write to stdout, or to ``output``: atomically for a regular file (through a symlink, to
-    the file it points to, keeping the link), straight into a FIFO or device. A regular file
-    whose content would not change is left untouched; returns whether anything was written."""
+def _write_output(text: str | Sequence[str], output: Path | None) -> bool:
+    """Write ``text`` (or its pieces, in order) to stdout, or to ``output``: atomically for a
+    regular file (through a symlink, to the file it points to, keeping the link), straight
+    into a FIFO or device. A regular file whose content would not change is left untouched;
+    returns whether anything was written. Pieces are encoded and compared one at a time, so a
+    100,000-entry .bib is never held twice in memory."""
+    parts = [text] if isinstance(text, str) else text
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
+        for part in parts:
+            sys.stdout.write(part)
         sys.stdout.flush()
         return True
     import os
@@ -243,28 +252,38 @@ def _write_output(text: str, output: Path | None) -> bool:
         mode = None
     except OSError as exc:
         raise UsageError(f"-o {output}: {exc.strerror}") from None
-    data = text.encode("utf-8")
     try:
         if mode is not None and stat.S_ISDIR(mode):
             raise UsageError(f"-o {output} is a directory: name a file")
         if mode is not None and not stat.S_ISREG(mode):
             # A FIFO or device cannot be replaced by a renamed temporary file.
             with output.open("wb") as handle:
-                handle.write(data)
+                for part in parts:
+                    handle.write(part.encode("utf-8"))
             return True
         target = Path(os.path.realpath(output)) if output.is_symlink() else output
-        try:
-            if mode is not None and target.read_bytes() == data:
-                return False  # unchanged: its mtime stays, so make and latexmk rebuild nothing
-        except OSError:
-            pass
-        atomic_write(target, data)
+        if mode is not None and _same_bytes(target, parts):
+            return False  # unchanged: its mtime stays, so make and latexmk rebuild nothing
+        atomic_write(target, (part.encode("utf-8") for part in parts))
         return True
     except FileNotFoundError as exc:
         missing = Path(exc.filename).parent if exc.filename else output.parent
         raise UsageError(f"-o {output}: the directory {missing} does not exist") from None
     except OSError as exc:
         raise LibraryError(f"-o {output}: cannot write ({exc.strerror})") from exc
+
+
+def _same_bytes(path: Path, parts: Sequence[str]) -> bool:
+    """Whether ``path`` holds exactly ``parts`` encoded as UTF-8 (read piece by piece)."""
+    try:
+        with path.open("rb") as handle:
+            for part in parts:
+                data = part.encode("utf-8")
+                if handle.read(len(data)) != data:
+                    return False
+            return handle.read(1) == b""
+    except OSError:
+        return False
 
 
 def _nothing_to_export() -> NoReturn:
@@ -424,7 +443,7 @@ def _export_bibtex_once(
     allow_missing: bool,
     strict: bool = False,
 ) -> None:
-    from papercli.bibtex import assemble_bibliography, replaced_characters, unsafe_entries
+    from papercli.bibtex import bibliography_parts, replaced_characters, unsafe_entries
 
     library = open_library()
     report_problems_once(library)
@@ -442,7 +461,7 @@ def _export_bibtex_once(
         _nothing_to_export()
     items = _prepared_named(library, selection, biblatex)
     _report_unfinished(items, strict)
-    written = _write_output(assemble_bibliography(items), output)
+    written = _write_output(bibliography_parts(items), output)
     for name, problems in unsafe_entries().items():
         warn(
             f"{name}: made safe for LaTeX ({', '.join(problems)}): check the entry's text "
@@ -859,8 +878,9 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     """Add the papers of cited keys that are DOIs (metadata by DOI content negotiation), each
     cited form an alias; a paper the library has already gets the alias only."""
     from papercli.doi_source import fetch_csl, paper_from_csl
+    from papercli.finder_cache import library_finder
     from papercli.keys import make_key
-    from papercli.merge import DuplicateFinder, is_awaiting, merge_published, norm_doi
+    from papercli.merge import is_awaiting, merge_published, norm_doi
     from papercli.models import timestamp
 
     settings = checked_settings()
@@ -873,7 +893,7 @@ def _add_cited_dois(library: Library, dois: dict[str, str]) -> bool:
     if not fetched:
         return False
     with library.writing() as writer:
-        finder = DuplicateFinder.from_rows(library.index().rows.values())
+        finder = library_finder(library)
         by_doi = {norm_doi(row[8]): key for key, row in library.index().rows.items() if row[8]}
         for name, paper in fetched.items():
             same = by_doi.get(norm_doi(paper.doi)) or finder.find(paper)

@@ -19,7 +19,6 @@ from papercli.merge import (
     DuplicateFinder,
     Identity,
     clearly_different_titles,
-    first_family,
     ids_disagree,
     norm_title,
     same_titled_work,
@@ -71,14 +70,6 @@ class _Pairs:
         return self.find(a) == self.find(b)
 
 
-def _identity(row: tuple[Any, ...]) -> Identity:
-    return Identity(
-        arxiv=row[7], doi=row[8], isbn=row[16], title=row[2], year=row[4] or 0,
-        family=first_family(row[3]), type=row[1], incomplete=tuple(row[13]),
-        has_record=bool(row[17]), venue=row[10],
-    )  # fmt: skip
-
-
 def _id_reason(sig: str, a: Identity, b: Identity) -> tuple[float, str] | None:
     """Why two records sharing the signature ``sig`` are one paper, or None."""
     kind, _, value = sig.partition(":")
@@ -125,7 +116,7 @@ def duplicate_groups(rows: Iterable[tuple[Any, ...]]) -> list[Group]:
     from rapidfuzz import fuzz
 
     table = {row[0]: row for row in rows}
-    who = {key: _identity(row) for key, row in table.items()}
+    who = {key: DuplicateFinder.row_identity(row) for key, row in table.items()}
     pairs = _Pairs()
 
     for key, row in table.items():

@@ -32,7 +32,7 @@ from papercli.arxiv_ids import parse_arxiv_id, year_of
 from papercli.errors import LibraryError, UsageError
 from papercli.keys import make_key, unique_key
 from papercli.library import Library, Writer
-from papercli.merge import DuplicateFinder, merge_into, norm_url
+from papercli.merge import merge_into, norm_url
 from papercli.models import Note, Paper, normalize_tag, parse_author
 
 if TYPE_CHECKING:
@@ -1065,6 +1065,8 @@ class ImportPlan:
     """
 
     def __init__(self, library: Library) -> None:
+        from papercli.finder_cache import library_finder
+
         self.library = library
         index = library.index()
         if index.problems:
@@ -1073,7 +1075,7 @@ class ImportPlan:
                 f"{len(index.problems)} paper file(s) cannot be read ({first}); "
                 "fix them before importing, so no duplicate is created"
             )
-        self.finder = DuplicateFinder.from_rows(index.rows.values())
+        self.finder = library_finder(self.library)
         self.taken: set[str] = set(index.rows)
         self.papers: dict[str, Paper] = {}
         self.new: list[str] = []

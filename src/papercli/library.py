@@ -42,7 +42,7 @@ import time
 import tomllib
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -410,7 +410,7 @@ class Index:
 
 def atomic_write(
     path: Path,
-    data: bytes | Sequence[bytes | memoryview],
+    data: bytes | Iterable[bytes | memoryview],
     *,
     durable: bool = True,
     sync_dir: bool = True,
@@ -432,7 +432,7 @@ def atomic_write(
 
 
 def stage_file(
-    path: Path, data: bytes | Sequence[bytes | memoryview], *, durable: bool = False
+    path: Path, data: bytes | Iterable[bytes | memoryview], *, durable: bool = False
 ) -> str:
     """``data`` in a new temporary file beside ``path`` (hidden, ``.tmp``), with the mode
     ``path`` has (else the umask's); fsynced when ``durable``. Returns its path; the caller

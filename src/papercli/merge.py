@@ -9,7 +9,7 @@ authors. Used by every importer and by ``add``. No I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -102,6 +102,18 @@ def norm_isbn(isbn: str) -> str:
     return re.sub(r"[^0-9X]", "", isbn.upper())
 
 
+class _Identities(dict[str, "Identity"]):
+    """Identities built on first use (a match looks at a handful of 100,000 papers)."""
+
+    def __init__(self, identity_of: Callable[[str], Identity]) -> None:
+        super().__init__()
+        self._identity_of = identity_of
+
+    def __missing__(self, key: str) -> Identity:
+        found = self[key] = self._identity_of(key)
+        return found
+
+
 class DuplicateFinder:
     """Finds the existing key of a paper already known.
 
@@ -121,23 +133,32 @@ class DuplicateFinder:
         """From ``Library.index().rows.values()`` (Summary tuples)."""
         finder = cls()
         for row in rows:
-            finder._register(
-                row[0],
-                Identity(
-                    arxiv=row[7],
-                    doi=row[8],
-                    isbn=row[16],
-                    title=row[2],
-                    year=row[4] or 0,
-                    family=first_family(row[3]),
-                    type=row[1],
-                    incomplete=tuple(row[13]),
-                    has_record=bool(row[17]),
-                    venue=row[10],
-                ),
-                row[9],
-            )
+            finder._register(row[0], cls.row_identity(row), row[9])
         return finder
+
+    @classmethod
+    def from_signatures(
+        cls, by: dict[str, list[str]], identity_of: Callable[[str], Identity]
+    ) -> DuplicateFinder:
+        """From each signature's keys (``row_signatures``, kept in a cache) and a way to get a
+        key's identity, asked only for the keys a match looks at."""
+        finder = cls()
+        finder._by = by
+        finder._who = _Identities(identity_of)
+        return finder
+
+    @staticmethod
+    def row_identity(row: tuple[Any, ...]) -> Identity:
+        """The identity of a Summary tuple."""
+        return Identity(
+            arxiv=row[7], doi=row[8], isbn=row[16], title=row[2], year=row[4] or 0,
+            family=first_family(row[3]), type=row[1], incomplete=tuple(row[13]),
+            has_record=bool(row[17]), venue=row[10],
+        )  # fmt: skip
+
+    @classmethod
+    def row_signatures(cls, row: tuple[Any, ...]) -> list[str]:
+        return cls.signatures(cls.row_identity(row), row[9])
 
     @staticmethod
     def identity(paper: Paper) -> Identity:
