@@ -372,9 +372,8 @@ def _same_record(existing: Paper, incoming: Paper) -> bool:
 
 # A large file is read, and written, this many entries at a time: the memory an import needs
 # stays that of one piece, and the library's lock is held while a piece is written, not while
-# the whole file is parsed. The cache is brought up to date every SYNC_EVERY papers written.
+# the whole file is parsed.
 PIECE_ENTRIES = int_env("PAPERCLI_IMPORT_PIECE", 2000)
-SYNC_EVERY = 10_000
 
 
 class _Importer:
@@ -388,7 +387,6 @@ class _Importer:
         self.pending: dict[str, Paper] = {}  # dry run: added or merged, never written
         self.suffix_hints: dict[str, int] = {}  # see keys.unique_key
         self.seen_dir: int | None = None  # the papers directory's mtime when last read
-        self.unsynced = 0
         self.load()
 
     def load(self) -> None:
@@ -467,7 +465,6 @@ class _Importer:
                 if changed:
                     if writer is not None:
                         writer.save(existing)
-                        self.unsynced += 1
                     else:
                         self.pending[same] = existing
                     report.merged.append((same, where, changed))
@@ -501,7 +498,6 @@ class _Importer:
             exact[paper.key] = paper.key
             if writer is not None:
                 writer.create(paper)
-                self.unsynced += 1
             else:
                 self.pending[paper.key] = paper
             finder.add(paper)
@@ -548,15 +544,15 @@ def import_bibtex(
                 with writer.batch():
                     importer.take(parsed, path, writer)
                 importer.end()
-            if importer.unsynced >= SYNC_EVERY:
-                library.index()  # takes the papers written, without parsing them again
-                importer.unsynced = 0
         if not found:
             report.empty.append(str(path))
+    del importer  # its keys and identities, before the indexes are built
     if not dry_run and (report.added or report.merged):
         from papercli.search import word_indexes
 
-        word_indexes(library)  # the index is synced first; the next search starts at once
+        # The cache takes the papers written (up to REMEMBER_MAX of them unparsed), then the
+        # search index is brought up to date: the next command starts at once.
+        word_indexes(library)
     report.skipped.sort(key=lambda s: _position(s.where))
     report.remarks.sort(key=lambda s: _position(s.where))
     return report

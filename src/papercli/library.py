@@ -84,6 +84,7 @@ def int_env(name: str, default: int) -> int:
 
 FULL_STAT_LIMIT = int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
 FULL_STAT_EVERY = 60.0  # seconds
+REMEMBER_MAX = 10_000  # papers written in a batch handed to the cache unparsed (Writer.batch)
 
 
 class Summary(NamedTuple):
@@ -1359,7 +1360,11 @@ class Writer:
             self._staged = None
 
     def _remember(self, path: Path, paper: Paper) -> None:
-        """Hand a written paper to the cache, keyed on the file's signature now."""
+        """Hand a written paper to the cache, keyed on the file's signature now; beyond
+        ``REMEMBER_MAX`` papers they are parsed by the next sync instead (a paper in memory
+        costs more than parsing it again, and an import of 100,000 must not hold them all)."""
+        if len(self.library._written) >= REMEMBER_MAX:
+            return
         try:
             st = os.stat(path)
         except OSError:
