@@ -470,3 +470,23 @@ def test_papers_added_together_list_newest_published_first(cli: Runner, library:
     assert listed == ["2023newest", "2019paper", "2012oldest"]
     found = json.loads(cli("search", "year:2000..2030", "--json").stdout)
     assert [h["key"] for h in found] == ["2023newest", "2019paper", "2012oldest"]
+
+
+def test_help_of_every_command_is_printed_without_running_the_app(library: Path) -> None:
+    """``papercli GROUP [COMMAND] --help`` is printed without calling the main options'
+    callback (whose values Typer checks with pydantic): the same text as through the app, and
+    pydantic is never imported for it."""
+    import subprocess
+    import sys
+
+    for path in (["export"], ["export", "bibtex"], ["tags", "rename"], ["note"], ["search"]):
+        fast = run_papercli(*path, "--help")
+        through_app = run_papercli("-L", str(library), *path, "--help")
+        assert fast.returncode == through_app.returncode == 0
+        assert fast.stdout == through_app.stdout and fast.stdout.startswith("Usage: papercli ")
+    imports = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "papercli", "export", "bibtex", "--help"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "pydantic" not in imports.stderr
+    assert run_papercli("nosuch", "--help").returncode == 2

@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -1154,6 +1154,28 @@ def _only_the_command_asked_for(argv: list[str]) -> None:
         app.registered_groups = groups
 
 
+def _help_of_a_command(argv: list[str]) -> bool:
+    """Print the help of ``papercli GROUP [COMMAND] --help`` without running the app: run,
+    it would call the main options' callback first, and Typer checks a callback's values with
+    pydantic (about 90 ms to import), which help does not need. False for anything else."""
+    if argv[-1:] not in (["--help"], ["-h"]) or len(argv) < 2:
+        return False
+    words = argv[:-1]
+    if any(word.startswith("-") for word in words):
+        return False  # options before the help: let the app parse them
+    command: Any = typer.main.get_command(app)
+    # Contexts made directly, not by parsing (which would coerce every option's value).
+    ctx = command.context_class(command, info_name="papercli", **command.context_settings)
+    for word in words:
+        sub = command.get_command(ctx, word) if hasattr(command, "get_command") else None
+        if sub is None:
+            return False  # not a command: the app says so
+        ctx = sub.context_class(sub, info_name=word, parent=ctx, **sub.context_settings)
+        command = sub
+    sys.stdout.write(command.get_help(ctx) + "\n")
+    return True
+
+
 def _command_line_error(exc: Exception) -> NoReturn:
     """A usage error found while parsing the command line, as one stderr line (exit 2)."""
     exit_code = getattr(exc, "exit_code", 2)
@@ -1176,6 +1198,8 @@ def main() -> None:
         _only_the_command_asked_for(words_before_cursor(os.environ))
     else:
         _only_the_command_asked_for(sys.argv[1:])
+        if _help_of_a_command(sys.argv[1:]):
+            sys.exit(0)
     try:
         code = app(prog_name="papercli", standalone_mode=False)
     except typer.Abort:
