@@ -429,7 +429,7 @@ def list_cmd(
     picked = select_rows(index, tags_from(tag), status, kind, sort, reverse)
     if limit:
         picked = picked[:limit]
-    rows = [index.row(i) for i in picked]
+    rows = index.rows_at(picked)
     if as_json:
         papers = {p.key: p for p in library.papers(r.key for r in rows)}
         print_json([papers[r.key].to_json() for r in rows if r.key in papers])

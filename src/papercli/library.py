@@ -42,7 +42,7 @@ import time
 import tomllib
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -393,6 +393,14 @@ class Index:
                 cell = self._split[j][i]
                 values.append(tuple(cell.split(_SUB)) if cell else ())
         return Summary._make(values)
+
+    def rows_at(self, positions: Sequence[int]) -> list[Summary]:
+        """The summaries at ``positions``: column by column when there are many (decoding a
+        row at a time cost 20 µs a row, most of listing 10,000 papers)."""
+        if len(positions) < 64:
+            return [self.row(i) for i in positions]
+        picked = [[column[i] for i in positions] for column in map(self.column, range(len(_KINDS)))]
+        return list(map(Summary._make, zip(*picked, strict=True)))
 
     @property
     def rows(self) -> dict[str, tuple[Any, ...]]:
