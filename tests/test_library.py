@@ -329,3 +329,28 @@ def test_large_library_mode_skips_the_listing_of_a_settled_directory(
     assert "A New File" in run_papercli("list", env=env).stdout  # the directory changed
     (library / "papers" / "new2022paper.toml").unlink()
     assert "A New File" not in run_papercli("list", env=env).stdout
+
+
+def test_a_forked_helper_parses_half_of_a_new_cache_with_the_same_result(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    """From PAPERCLI_PARALLEL_PARSE_MIN files to parse, a forked process parses half the
+    shards: the index, the problems named and later reads are those of a parse in one
+    process."""
+    for i in range(40):
+        add(cli, f"Paper number {i} about something", "--year", str(2000 + i), "-t", f"t{i % 3}")
+    (library / "papers" / "broken2020x.toml").write_text('title = "unterminated\n')
+    outputs = []
+    for minimum, cache in (("1", "parallel"), ("1000000", "serial")):
+        env = {"PAPERCLI_PARALLEL_PARSE_MIN": minimum, "PAPERCLI_CACHE_DIR": str(tmp_path / cache)}
+        first = run_papercli("list", "--limit", "0", env=env)
+        again = run_papercli("list", "--limit", "0", "--tag", "t1", env=env)  # from the cache
+        for path in list((library / "papers").glob("2*.toml"))[:30]:  # 30 changed files
+            path.write_text(path.read_text().replace("about something", "edited"))
+        edited = run_papercli("search", "edited", "--limit", "0", env=env)
+        outputs.append((first.stdout, first.stderr, again.stdout, edited.stdout))
+        assert first.returncode == 0 and "broken2020x.toml" in first.stderr
+        for path in (library / "papers").glob("2*.toml"):
+            path.write_text(path.read_text().replace("edited", "about something"))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0][0].splitlines()) == 40 and len(outputs[0][3].splitlines()) == 30

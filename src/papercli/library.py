@@ -84,6 +84,8 @@ def int_env(name: str, default: int) -> int:
 
 FULL_STAT_LIMIT = int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
 FULL_STAT_EVERY = 60.0  # seconds
+# From this many files to parse, a forked process parses half of them.
+PARALLEL_PARSE_MIN = int_env("PAPERCLI_PARALLEL_PARSE_MIN", 2000)
 REMEMBER_MAX = 10_000  # papers written in a batch handed to the cache unparsed (Writer.batch)
 
 
@@ -1155,36 +1157,63 @@ class Library:
                 by_shard.setdefault(shard_of(key_of_file_name(name) or name), []).append(name)
         full_rebuild = cache is None
         writable = self._prepare_cache_dir()
+        todo = sorted(by_shard) if not full_rebuild else list(range(SHARDS))
+        helper = None
+        if writable and sum(map(len, by_shard.values())) >= PARALLEL_PARSE_MIN:
+            helper = self._parse_in_child(todo[1::2], by_shard, sig, full_rebuild)
+            if helper is not None:
+                todo = todo[::2]
         # One shard at a time, so a first run over 100,000 files holds one shard's papers in
         # memory, not all of them.
         parsed: list[Paper] = []
-        for shard in sorted(by_shard) if not full_rebuild else range(SHARDS):
-            papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
-            for name in by_shard.get(shard, ()):
-                key = key_of_file_name(name) or name
-                problems.pop(name, None)
-                rows.pop(key, None)
-                papers.pop(key, None)
-                if name not in sig:
-                    continue
-                known = self._written.pop(name, None)
-                if known is not None and known[0] == sig[name]:
-                    paper: Paper | None = known[1]
-                else:
-                    paper = self._parse_for_cache(name, sig, problems)
-                if paper is not None:
-                    rows[key] = summarize(paper)
-                    papers[key] = paper
-                    parsed.append(paper)
-            if writable:
-                writable = self._write_shard(shard, papers)
-            if not writable:
-                # The shard on disk (if any) is older than these files: serve them instead.
-                self._fresh.update((p.key, p) for p in parsed)
-            parsed.clear()
-            # Bumped even when nothing can be written: derived caches (the search index)
-            # then see the change in this process too.
-            tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+
+        def parse_shards(shards: list[int]) -> None:
+            nonlocal writable
+            for shard in shards:
+                papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
+                for name in by_shard.get(shard, ()):
+                    key = key_of_file_name(name) or name
+                    problems.pop(name, None)
+                    rows.pop(key, None)
+                    papers.pop(key, None)
+                    if name not in sig:
+                        continue
+                    known = self._written.pop(name, None)
+                    if known is not None and known[0] == sig[name]:
+                        paper: Paper | None = known[1]
+                    else:
+                        paper = self._parse_for_cache(name, sig, problems)
+                    if paper is not None:
+                        rows[key] = summarize(paper)
+                        papers[key] = paper
+                        parsed.append(paper)
+                if writable:
+                    writable = self._write_shard(shard, papers)
+                if not writable:
+                    # The shard on disk (if any) is older than these files: serve them instead.
+                    self._fresh.update((p.key, p) for p in parsed)
+                parsed.clear()
+                # Bumped even when nothing can be written: derived caches (the search index)
+                # then see the change in this process too.
+                tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+
+        parse_shards(todo)
+        if helper is not None:
+            done = _child_result(*helper)
+            for shard in helper[2]:
+                if done is not None:
+                    tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+                for name in by_shard.get(shard, ()):
+                    rows.pop(key_of_file_name(name) or name, None)
+                    problems.pop(name, None)
+            if done is None:  # the helper failed: its shards are parsed here after all
+                parse_shards(helper[2])
+            else:
+                child_rows, child_problems, vanished = done
+                rows.update(child_rows)
+                problems.update(child_problems)
+                for name in vanished:
+                    sig.pop(name, None)
         self._written.clear()
         if writable:
             try:
@@ -1214,6 +1243,64 @@ class Library:
         with contextlib.suppress(OSError):
             if os.stat(path).st_mtime_ns != dir_mtime + 1:
                 os.utime(path, ns=(dir_mtime + 1, dir_mtime + 1))
+
+    def _parse_in_child(
+        self,
+        shards: list[int],
+        by_shard: dict[int, list[str]],
+        sig: dict[str, tuple[int, int, int]],
+        full_rebuild: bool,
+    ) -> tuple[int, int, list[int]] | None:
+        """Parse the files of ``shards`` in a forked process (a second processor does half
+        the work of a first command on a new or rebuilt cache): it writes those shards and
+        sends back their rows, problems and the files that vanished. Returns (pid, the pipe to
+        read, the shards), or None when forking is not possible or not worth it."""
+        import threading
+
+        if (
+            not shards
+            or not hasattr(os, "fork")
+            or (os.cpu_count() or 1) < 2
+            or threading.active_count() > 1  # forking a threaded process is unsafe
+        ):
+            return None
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid:
+            os.close(write_fd)
+            return pid, read_fd, shards
+        code = 1
+        try:
+            os.close(read_fd)
+            rows: dict[str, tuple[Any, ...]] = {}
+            problems: dict[str, str] = {}
+            for shard in shards:
+                papers = {} if full_rebuild else (self._load_shard(shard) or {})
+                for name in by_shard.get(shard, ()):
+                    key = key_of_file_name(name) or name
+                    papers.pop(key, None)
+                    if name not in sig:
+                        continue
+                    paper = self._parse_for_cache(name, sig, problems)
+                    if paper is not None:
+                        rows[key] = summarize(paper)
+                        papers[key] = paper
+                if not self._write_shard(shard, papers):
+                    raise OSError("cannot write the cache")
+            vanished = [n for s in shards for n in by_shard.get(s, ()) if n not in sig]
+            data = marshal.dumps((rows, problems, vanished))
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(data)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent parses these shards itself
+            code = 1
+        finally:
+            os._exit(code)
 
     def _parse_for_cache(
         self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
@@ -1281,6 +1368,22 @@ class Library:
 
 
 MAX_PAPER_BYTES = 64 * 1024 * 1024
+
+
+def _child_result(
+    pid: int, read_fd: int, shards: list[int]
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, str], list[str]] | None:
+    """What the helper of ``Library._parse_in_child`` sent, or None when it failed."""
+    with os.fdopen(read_fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not data:
+        return None
+    try:
+        rows, problems, vanished = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return rows, problems, vanished
 
 
 def _inside(directory: Path, path: Path) -> bool:
