@@ -250,3 +250,27 @@ def test_files_without_entries_exit_1(library: Path, cli: Runner, tmp_path: Path
     # A file that brings an entry makes the run a success; the empty file is not an error.
     r = cli("import", "bibtex", str(empty), str(BIB / "arxiv.bib"))
     assert (r.exit_code, r.stderr) == (0, "")
+
+
+def test_a_record_under_an_alias_imported_twice_changes_nothing(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    # The paper has no BibTeX record yet: the .bib's entry, under another key, becomes its
+    # record and its key an alias. A second import of the same file must find it all there.
+    added = cli("add", "--title", "Deep Learning", "--author", "Yann LeCun", "--year", "2015")
+    assert added.exit_code == 0, added
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{LeCun2015Deep,\n  title = {Deep Learning},\n  author = {LeCun, Yann},\n"
+        "  journal = {Nature},\n  year = {2015},\n}\n"
+    )
+    r = cli("import", "bibtex", str(bib))
+    assert r.stdout.splitlines()[-1] == "0 added, 1 merged, 0 already in the library, 0 skipped"
+    first = _files(library)
+    r = cli("import", "bibtex", str(bib))
+    assert r.stdout == "0 added, 0 merged, 1 already in the library, 0 skipped\n"
+    assert _files(library) == first
+    tex = tmp_path / "draft.tex"
+    tex.write_text("\\cite{LeCun2015Deep}")
+    r = cli("export", "bibtex", "--cited", str(tex))
+    assert r.stdout.startswith("@article{LeCun2015Deep,\n  title = {Deep Learning},\n")

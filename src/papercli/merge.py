@@ -360,6 +360,12 @@ def merge_into(existing: Paper, incoming: Paper, differing: list[str] | None = N
         theirs = incoming.record_table()
         if not existing.bibtex_type:
             existing.set_record(theirs)
+            if incoming.key != existing.key and (
+                incoming.key in incoming.aliases or incoming.key in existing.aliases
+            ):
+                # Also the alias's own record, as a second import of the entry would keep it:
+                # importing the same .bib again then changes nothing.
+                existing.alias_bibtex[incoming.key] = dict(theirs)
             changed.append("bibtex")
         elif incoming.key == existing.key or incoming.key in existing.alias_bibtex:
             ours = existing.alias_bibtex.get(incoming.key) or existing.record_table()
