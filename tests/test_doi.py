@@ -251,6 +251,8 @@ def test_refresh_a_doi_paper_fills_what_it_lacks_and_keeps_the_rest(
     resolver.script = [("status", 404)]
     result = cli("refresh", "lecun2015deep")
     assert result.exit_code == 1
+    # The paper the DOI resolver failed on is counted as failed, as one arXiv failed on is.
+    assert result.stdout == "refreshed 0 paper(s): 0 changed, 0 unchanged, 1 failed\n"
     assert result.stderr == (
         "papercli: error: 10.1038/nature14539 (lecun2015deep): not refreshed: no such DOI: "
         "10.1038/nature14539\n"

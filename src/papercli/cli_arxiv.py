@@ -379,13 +379,14 @@ def refresh(
                     f"{key} has been published (DOI {doi}): 'papercli refresh {key} "
                     "--published' merges the published version into it"
                 )
-    code = max(code, _refresh_dois(library, by_doi, awaiting if published else {}, results))
+    doi_code, doi_failed = _refresh_dois(library, by_doi, awaiting if published else {}, results)
+    code = max(code, doi_code)
     changed_count = 0
     for key, changed in results.items():
         if changed:
             changed_count += 1
             echo(f"{key}: {'; '.join(changed)}")
-    failed = sum(len(by_id[b]) for b in fetched.failures)
+    failed = sum(len(by_id[b]) for b in fetched.failures) + doi_failed
     echo(
         f"refreshed {len(results)} paper(s): {changed_count} changed, "
         f"{len(results) - changed_count} unchanged" + (f", {failed} failed" if failed else "")
@@ -406,19 +407,20 @@ def _refresh_dois(
     by_doi: dict[str, list[str]],
     published: dict[str, list[str]],
     results: dict[str, list[str]],
-) -> int:
+) -> tuple[int, int]:
     """Refresh the papers of ``by_doi`` by DOI content negotiation, and merge the published
     version into each preprint of ``published`` (DOI -> keys); what changed goes to
-    ``results``. One stderr line per DOI that fails; returns the exit code they call for."""
+    ``results``. One stderr line per DOI that fails; returns the exit code they call for and
+    the number of papers of ``by_doi`` not refreshed."""
     from papercli.doi_source import fetch_csl, paper_from_csl, update_from_doi
     from papercli.merge import merge_published
 
     wanted = list(dict.fromkeys([*by_doi, *published]))
     if not wanted:
-        return 0
+        return 0, 0
     settings = checked_settings()
     found: dict[str, Paper] = {}
-    code = 0
+    code = failed = 0
     for doi in wanted:
         try:
             found[doi] = paper_from_csl(fetch_csl(doi, settings), doi)
@@ -426,8 +428,9 @@ def _refresh_dois(
             keys = [*by_doi.get(doi, []), *published.get(doi, [])]
             warn(f"error: {doi} ({', '.join(keys)}): not refreshed: {exc}")
             code = max(code, exc.exit_code)
+            failed += len(by_doi.get(doi, []))
     if not found:
-        return code
+        return code, failed
     stamp = timestamp()
     with library.writing() as writer:
         for doi, paper in found.items():
@@ -452,4 +455,4 @@ def _refresh_dois(
                 if changed:
                     writer.save(current)
                 results.setdefault(key, []).extend(changed)
-    return code
+    return code, failed
