@@ -354,3 +354,14 @@ def test_check_add_of_a_cited_doi_merges_it_into_its_preprint(
     assert entry == PUBLISHED_ENTRY.replace(
         "@inproceedings{bert,", "@inproceedings{10.18653/v1/N19-1423,"
     )
+
+
+def test_a_resolver_refusing_connections_is_said_at_once(cli: Runner, library: Path) -> None:
+    # conftest points PAPERCLI_DOI_API at a closed loopback port: refused, as with no network.
+    result = cli("add", "10.1038/nature14539")
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "papercli: error: 10.1038/nature14539: cannot reach the DOI resolver at 127.0.0.1:9: "
+        "connection refused or no network\n"
+    )
+    assert files(library) == []

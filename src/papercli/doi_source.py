@@ -15,7 +15,7 @@ import json
 import re
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from papercli.config import Settings
 from papercli.errors import NetworkError, NotFoundError, UsageError
@@ -88,6 +88,7 @@ def _get_csl(url: str, doi: str, timeout: float) -> dict[str, Any]:
     import threading
 
     import requests
+    import urllib3
 
     outcome: dict[str, Any] = {}
 
@@ -108,6 +109,22 @@ def _get_csl(url: str, doi: str, timeout: float) -> dict[str, Any]:
                 outcome["body"] = body
         except requests.TooManyRedirects:
             outcome["error"] = NetworkError(f"{doi}: too many redirects")
+        except requests.ConnectionError as exc:
+            # No network, or nothing listening: said at once, as the arXiv source does, not
+            # retried (retrying each DOI of an offline 'refresh --all' took seconds apiece).
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            host = urlsplit(url).netloc
+            if isinstance(reason, urllib3.exceptions.NameResolutionError):
+                outcome["error"] = NetworkError(
+                    f"{doi}: cannot reach the DOI resolver: host {host} not found (no network?)"
+                )
+            elif isinstance(reason, urllib3.exceptions.NewConnectionError):
+                outcome["error"] = NetworkError(
+                    f"{doi}: cannot reach the DOI resolver at {host}: connection refused or "
+                    "no network"
+                )
+            else:
+                outcome["retry"] = f"the connection to the DOI resolver ({host}) failed"
         except requests.RequestException as exc:
             outcome["retry"] = f"the DOI resolver could not be reached ({type(exc).__name__})"
         except BaseException as exc:  # handed to the waiting thread
