@@ -365,3 +365,17 @@ def test_a_resolver_refusing_connections_is_said_at_once(cli: Runner, library: P
         "connection refused or no network\n"
     )
     assert files(library) == []
+
+
+def test_refresh_with_the_resolver_unreachable_is_one_line(cli: Runner, library: Path) -> None:
+    for title, doi in (("Deep learning", "10.1038/nature14539"), ("BERT", "10.18653/v1/N19-1423")):
+        assert cli("add", "--title", title, "--doi", doi, "--year", "2015").exit_code == 0
+    before = {name: (library / "papers" / name).read_bytes() for name in files(library)}
+    result = cli("refresh", "--all")
+    assert result.exit_code == 3
+    assert result.stdout == "refreshed 0 paper(s): 0 changed, 0 unchanged, 2 failed\n"
+    assert result.stderr == (
+        "papercli: error: 2 papers not refreshed: cannot reach the DOI resolver at 127.0.0.1:9: "
+        "connection refused or no network\n"
+    )
+    assert {name: (library / "papers" / name).read_bytes() for name in files(library)} == before

@@ -412,7 +412,12 @@ def _refresh_dois(
     version into each preprint of ``published`` (DOI -> keys); what changed goes to
     ``results``. One stderr line per DOI that fails; returns the exit code they call for and
     the number of papers of ``by_doi`` not refreshed."""
-    from papercli.doi_source import fetch_csl, paper_from_csl, update_from_doi
+    from papercli.doi_source import (
+        ResolverUnreachable,
+        fetch_csl,
+        paper_from_csl,
+        update_from_doi,
+    )
     from papercli.merge import merge_published
 
     wanted = list(dict.fromkeys([*by_doi, *published]))
@@ -421,9 +426,21 @@ def _refresh_dois(
     settings = checked_settings()
     found: dict[str, Paper] = {}
     code = failed = 0
-    for doi in wanted:
+    for number, doi in enumerate(wanted):
         try:
             found[doi] = paper_from_csl(fetch_csl(doi, settings), doi)
+        except ResolverUnreachable as exc:
+            # The others would fail alike: one line for them all, as for arXiv.
+            rest = wanted[number:]
+            failed += sum(len(by_doi.get(d, [])) for d in rest)
+            if len(rest) == 1:
+                keys = [*by_doi.get(doi, []), *published.get(doi, [])]
+                warn(f"error: {doi} ({', '.join(keys)}): not refreshed: {exc.reason}")
+            else:
+                papers = {k for d in rest for k in (*by_doi.get(d, []), *published.get(d, []))}
+                warn(f"error: {len(papers)} papers not refreshed: {exc.reason}")
+            code = max(code, exc.exit_code)
+            break
         except PapercliError as exc:
             keys = [*by_doi.get(doi, []), *published.get(doi, [])]
             warn(f"error: {doi} ({', '.join(keys)}): not refreshed: {exc}")

@@ -46,6 +46,15 @@ _PAPER_TYPES = {
 }  # fmt: skip
 
 
+class ResolverUnreachable(NetworkError):
+    """No network, or nothing listening at the resolver: every other DOI would fail alike.
+    ``reason`` is the message without the DOI."""
+
+    def __init__(self, doi: str, reason: str) -> None:
+        super().__init__(f"{doi}: {reason}")
+        self.reason = reason
+
+
 def parse_doi(text: str) -> str | None:
     """``10.1038/nature14539``, ``doi:10.…``, ``https://doi.org/…`` or ``https://dx.doi.org/…``
     -> the DOI; None for anything else."""
@@ -115,13 +124,13 @@ def _get_csl(url: str, doi: str, timeout: float) -> dict[str, Any]:
             reason = getattr(exc.args[0] if exc.args else None, "reason", None)
             host = urlsplit(url).netloc
             if isinstance(reason, urllib3.exceptions.NameResolutionError):
-                outcome["error"] = NetworkError(
-                    f"{doi}: cannot reach the DOI resolver: host {host} not found (no network?)"
+                outcome["error"] = ResolverUnreachable(
+                    doi, f"cannot reach the DOI resolver: host {host} not found (no network?)"
                 )
             elif isinstance(reason, urllib3.exceptions.NewConnectionError):
-                outcome["error"] = NetworkError(
-                    f"{doi}: cannot reach the DOI resolver at {host}: connection refused or "
-                    "no network"
+                outcome["error"] = ResolverUnreachable(
+                    doi,
+                    f"cannot reach the DOI resolver at {host}: connection refused or no network",
                 )
             else:
                 outcome["retry"] = f"the connection to the DOI resolver ({host}) failed"
