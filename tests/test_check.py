@@ -69,6 +69,28 @@ def test_check_reports_missing_incomplete_and_duplicates(
     ]
 
 
+def test_a_preprint_and_its_published_version_cited_are_one_paper_cited_twice(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        BIB + "@inproceedings{hu2022lora, author={Hu, Edward J.}, title={{LoRA}: Low-Rank "
+        "Adaptation of Large Language Models}, booktitle={ICLR}, year=2022}\n"
+    )
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    duplicates = cli("duplicates", "--json")
+    assert [group["keys"] for group in json.loads(duplicates.stdout)] == [
+        ["hu2021lora", "hu2022lora"]
+    ]
+    draft = tmp_path / "paper.tex"
+    draft.write_text("\\cite{hu2021lora} and \\cite{hu2022lora}\n")
+    result = cli("check", str(draft))
+    assert result.exit_code == 0, result
+    assert result.stdout == (
+        "same paper  hu2021lora and hu2022lora\n2 cited, 0 missing, 0 incomplete, 1 cited twice\n"
+    )
+
+
 def test_a_clean_markdown_draft_exits_0(cli: Runner, library: Path, tmp_path: Path) -> None:
     bib = tmp_path / "refs.bib"
     bib.write_text(BIB)

@@ -93,7 +93,8 @@ def check_draft(
         paper = next(iter(library.papers([key])), None)
         if paper is None:
             continue
-        same = finder.find(paper)
+        # A preprint and its published version cited side by side are one paper cited twice.
+        same = finder.find(paper) or finder.other_version(paper)
         if same is not None and same != key:
             report.duplicates.append((named_by[same], name))
         finder.add(paper)
