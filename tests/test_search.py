@@ -533,3 +533,32 @@ def test_a_short_title_wins_its_tie_in_a_large_library(cli: Runner, library: Pat
     (library / "papers" / "vaswani2017attention.toml").write_bytes(dump_paper(paper))
     assert keys_of(cli, "attention")[0] == "vaswani2017attention"
     assert keys_of(cli, "atention")[0] == "vaswani2017attention"  # a typo ties the same way
+
+
+def test_a_key_with_capitals_is_found_by_its_words_and_whole(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    # Keys a .bib gave keep their capitals (Google Scholar's, Zotero's, the ACL template's).
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{Ando2005, author={Ando, Rie Kubota}, title={A Framework for Learning "
+        "Predictive Structures}, year=2005}\n"
+        "@inproceedings{Devlin2019BERT, author={Devlin, Jacob}, title={Pre-training of Deep "
+        "Bidirectional Transformers}, year=2019}\n"
+        "@book{Gusfield:97, author={Gusfield, Dan}, title={Algorithms on Strings}, year=1997}\n"
+    )
+    assert cli("import", "bibtex", str(bib)).exit_code == 0
+    wanted = {"Ando2005": "Ando2005", "ando2005": "Ando2005",
+              "devlin2019bert": "Devlin2019BERT", "bert 2019": "Devlin2019BERT"}  # fmt: skip
+    for query, key in wanted.items():
+        hits = json.loads(cli("search", "--json", query).stdout)
+        assert [h["key"] for h in hits[:1]] == [key], query
+        assert hits[0]["matched"] == "key", query
+    # A key with a colon is not a filter in the search that 'show' suggests.
+    shown = cli("show", "Gusfield:98")
+    assert shown.exit_code == 1
+    assert shown.stderr == (
+        "papercli: error: no paper matches 'Gusfield:98': try 'papercli search Gusfield 98'\n"
+    )
+    hits = json.loads(cli("search", "--json", "Gusfield", "97").stdout)
+    assert hits[0]["key"] == "Gusfield:97"

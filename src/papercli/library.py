@@ -897,7 +897,9 @@ class Library:
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise NotFoundError(f"no paper matches {ref!r}: try 'papercli search {ref}'")
+            # 'search Gusfield:97' would read 'Gusfield:' as a filter: the words search alone.
+            words = " ".join(re.findall(r"[^\W_]+", ref)) if ":" in ref else ref
+            raise NotFoundError(f"no paper matches {ref!r}: try 'papercli search {words}'")
         shown = ", ".join(candidates[:10]) + (" ..." if len(candidates) > 10 else "")
         raise AmbiguousRefError(
             f"{ref!r} matches {len(candidates)} papers: {shown}; give more of the key"

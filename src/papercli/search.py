@@ -63,7 +63,8 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 8  # 5: Unicode words, one-letter words, no initials; 7: nicknames; 8: title lengths
+INDEX_VERSION = 9  # 5: Unicode words, one-letter words, no initials; 7: nicknames; 8: title
+# lengths; 9: the capitals of a key (Devlin2019BERT) are words of it too
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
@@ -170,8 +171,9 @@ def text_tokens(text: str) -> list[str]:
 
 
 def key_tokens(key: str) -> list[str]:
-    """The letter runs and years of a citation key (``hu2021lora`` -> hu, 2021, lora)."""
-    parts = re.findall(r"[a-z]+|\d+", key)
+    """The letter runs and years of a citation key (``hu2021lora`` -> hu, 2021, lora;
+    ``Devlin2019BERT`` -> devlin, 2019, bert)."""
+    parts = re.findall(r"[a-z]+|\d+", key.lower())
     return [p for p in parts if (len(p) == 4 if p.isdigit() else len(p) > 1)]
 
 
@@ -1030,8 +1032,10 @@ def _direct(indexes: list[WordIndex], terms: list[str]) -> dict[str, tuple[int, 
         is_key = bool(re.search(r"[a-z]", term) and re.search(r"\d", term))
         is_arxiv = bool(re.fullmatch(r"\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7}", term))
         for n, index in enumerate(indexes):
-            if is_key and term in index.keys:
-                found[term] = (n, index.keys.index(term), i)
+            if is_key:
+                pid = _key_position(index.keys, term)
+                if pid is not None:
+                    found[index.keys[pid]] = (n, pid, i)
             if is_arxiv:
                 needle = f"\x1e{term}\x1e".encode()
                 start = index.find_row_text(needle, 0)
@@ -1042,6 +1046,15 @@ def _direct(indexes: list[WordIndex], terms: list[str]) -> dict[str, tuple[int, 
                         found[row[R_KEY]] = (n, p, i)
                     start = index.find_row_text(needle, start + 1)
     return found
+
+
+def _key_position(keys: list[str], term: str) -> int | None:
+    """Where the key ``term`` (a query word, lower case) is in ``keys``, whatever its case:
+    ``ando2005`` finds ``Ando2005``."""
+    if term in keys:
+        return keys.index(term)
+    # Keys a .bib gave keep their capitals; only then is every key compared in lower case.
+    return next((p for p, key in enumerate(keys) if key.lower() == term), None)
 
 
 def _with_phrases(library: Library, hits: list[Hit], phrases: list[str]) -> list[Hit]:
