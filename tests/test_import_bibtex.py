@@ -274,3 +274,22 @@ def test_a_record_under_an_alias_imported_twice_changes_nothing(
     tex.write_text("\\cite{LeCun2015Deep}")
     r = cli("export", "bibtex", "--cited", str(tex))
     assert r.stdout.startswith("@article{LeCun2015Deep,\n  title = {Deep Learning},\n")
+
+
+def test_a_shared_url_does_not_make_short_different_titles_one_paper(
+    library: Path, cli: Runner, tmp_path: Path
+) -> None:
+    # The ACM sample .bib gives a video and a conference talk one placeholder URL: titles too
+    # short to identify a paper still tell them apart, so nothing of one goes into the other.
+    bib = tmp_path / "odd.bib"
+    bib.write_text(
+        '@misc{Obama08, author = "Barack Obama", year = "2008", title = "A more perfect union",'
+        ' url = "http://video.google.com/videoplay?docid=6528042696351994555"}\n'
+        '@inproceedings{Novak03, author = "Dave Novak", title = "Solder man", year = "2003",'
+        ' doi = "99.9999/woot07-S422",'
+        ' url = "http://video.google.com/videoplay?docid=6528042696351994555"}\n'
+    )
+    r = cli("import", "bibtex", str(bib))
+    assert r.stdout.splitlines()[-1] == "2 added, 0 merged, 0 already in the library, 0 skipped"
+    assert "doi" not in _paper(library, "Obama08")
+    assert cli("duplicates", "--json").stdout == "[]\n"

@@ -90,7 +90,9 @@ def _id_reason(sig: str, a: Identity, b: Identity) -> tuple[float, str] | None:
     placeholder = "title" in a.incomplete or "title" in b.incomplete
     if kind == "url":
         if ids_disagree(a, b) or (
-            a.has_record and b.has_record and clearly_different_titles(a.title, b.title)
+            a.has_record
+            and b.has_record
+            and clearly_different_titles(a.title, b.title, short_too=True)
         ):
             return None
         return 1, f"same URL {value}"

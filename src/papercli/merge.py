@@ -28,11 +28,14 @@ _FILLABLE = (
 def norm_title(title: str) -> str:
     """``LoRA: Low-Rank Adaptation…`` -> ``lora low rank adaptation``; '' for very short titles
     (too generic to identify a paper)."""
+    joined = _title_words(title)
+    return joined if len(joined) >= 12 else ""
+
+
+def _title_words(title: str) -> str:
     text = ascii_fold(title).lower()
     text = re.sub(r"\((?:paper|pdf|preprint|arxiv)\)", " ", text)
-    words = re.findall(r"[a-z0-9]+", text)
-    joined = " ".join(words)
-    return joined if len(joined) >= 12 else ""
+    return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
 def norm_url(url: str) -> str:
@@ -64,10 +67,15 @@ def first_family(authors: Iterable[str]) -> str:
     return ""
 
 
-def clearly_different_titles(first: str, second: str) -> bool:
+def clearly_different_titles(first: str, second: str, short_too: bool = False) -> bool:
     """True when two titles cannot be the same work's (a preprint's title and its published
-    version's differ by a word or a subtitle, not wholesale)."""
-    a, b = norm_title(first), norm_title(second)
+    version's differ by a word or a subtitle, not wholesale). A title too short to identify a
+    paper ("PDF", a reading list's link text) differs from none, unless ``short_too``: two
+    .bib records' titles are real, and "Solder man" is not "A more perfect union"."""
+    if short_too:
+        a, b = _title_words(first), _title_words(second)
+    else:
+        a, b = norm_title(first), norm_title(second)
     if not a or not b or a in b or b in a:
         return False
     from rapidfuzz import fuzz
@@ -225,7 +233,7 @@ class DuplicateFinder:
                     if not (
                         mine.has_record
                         and theirs.has_record
-                        and clearly_different_titles(mine.title, theirs.title)
+                        and clearly_different_titles(mine.title, theirs.title, short_too=True)
                     ):
                         return Match(key, conflicts)
                     continue
