@@ -207,3 +207,20 @@ def test_a_note_with_comment_like_lines_is_not_edited_through_the_template(
     assert result.exit_code == 2
     assert "note 3 has lines starting with %%, which the editor's template drops" in result.stderr
     assert not seen.exists() and lora.read_bytes() == before
+
+
+def test_no_editor_set_and_no_terminal_is_one_line_not_a_terminal_editor(
+    cli: Runner, lora: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without $VISUAL/$EDITOR papercli would fall back to nano or vi, which need a terminal.
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    before = lora.read_bytes()
+    result = cli("note", "hu2021lora")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "papercli: error: no terminal to run an editor in: set $VISUAL or $EDITOR to one that "
+        "opens its own window (for example EDITOR='code -w'), or give the text on the command "
+        "line\n"
+    )
+    assert lora.read_bytes() == before

@@ -484,6 +484,12 @@ def editor_command() -> list[str]:
                 raise UsageError(f"${name} cannot be parsed ({exc}): fix it") from None
             if words:
                 return words
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # A terminal editor run without a terminal fails after painting escapes on the pipe.
+        raise UsageError(
+            "no terminal to run an editor in: set $VISUAL or $EDITOR to one that opens its "
+            "own window (for example EDITOR='code -w'), or give the text on the command line"
+        )
     for fallback in ("sensible-editor", "nano", "vi"):
         if shutil.which(fallback):
             return [fallback]
