@@ -34,7 +34,7 @@ year:2021, year:2019..2023, year:>=2020, status:unread, type:paper, and "an exac
 With filters and no words it lists the papers that pass them, newest first.
 Exit status 1 when nothing matches.
 
-Examples: papercli search atention; papercli search llama tag:derivatives-of-llama year:>=2023;
+Examples: papercli search atention; papercli search llama tag:derivatives-of-llama 'year:>=2023';
 papercli search --author vaswani --json; papercli search "few-shot" -tag:articles
 """
 
