@@ -43,7 +43,7 @@ def duplicates_cmd(
     ISBN, URL), then the same title, a preprint and its published version, similar titles by
     the same first author. One line a group: its keys (the earliest added first), a tab, why.
 
-    Examples: papercli duplicates --json; papercli merge devlin2018bert devlin2019bert
+    Examples: papercli duplicates --json; papercli merge hu2021lora hu2022lora
     """
     from papercli.duplicates import duplicate_groups
 
@@ -81,7 +81,7 @@ def merge_cmd(
     a value, KEY's stays and the other's is kept in KEY's provenance (said on stderr); the
     others' keys become aliases of KEY, so drafts citing them still find it.
 
-    Example: papercli merge devlin2018bert devlin2019bert --dry-run
+    Example: papercli merge hu2021lora hu2022lora --dry-run
     """
     from papercli.merge import fold_into
     from papercli.models import timestamp
