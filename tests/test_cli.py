@@ -480,8 +480,8 @@ def test_help_of_every_command_is_printed_without_running_the_app(library: Path)
     import sys
 
     for path in (["export"], ["export", "bibtex"], ["tags", "rename"], ["note"], ["search"]):
-        fast = run_papercli(*path, "--help")
-        through_app = run_papercli("-L", str(library), *path, "--help")
+        fast = run_papercli("-L", str(library), *path, "--help")
+        through_app = run_papercli("-L", str(library), "--", *path, "--help")
         assert fast.returncode == through_app.returncode == 0
         assert fast.stdout == through_app.stdout and fast.stdout.startswith("Usage: papercli ")
     imports = subprocess.run(

@@ -1167,8 +1167,12 @@ def _help_of_a_command(argv: list[str]) -> bool:
     if argv[-1:] not in (["--help"], ["-h"]) or len(argv) < 2:
         return False
     words = argv[:-1]
-    if any(word.startswith("-") for word in words):
-        return False  # options before the help: let the app parse them
+    if words[:1] in (["-L"], ["--library"]):
+        words = words[2:]  # the library changes no help
+    elif words and words[0].startswith("--library="):
+        words = words[1:]
+    if not words or any(word.startswith("-") for word in words):
+        return False  # other options before the help: let the app parse them
     command: Any = typer.main.get_command(app)
     # Contexts made directly, not by parsing (which would coerce every option's value).
     ctx = command.context_class(command, info_name="papercli", **command.context_settings)
