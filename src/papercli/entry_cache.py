@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from papercli.bibtex import Prepared, prepare_entry
 from papercli.library import Library, atomic_write, shard_of
 
-ENTRY_CACHE_VERSION = 2  # 2: what each entry lacks for a citation
+ENTRY_CACHE_VERSION = 3  # 2: what each entry lacks for a citation; 3: compressed
 # key -> (aliases with a record of their own, {name written under -> Prepared as a tuple})
 _Stored = dict[str, tuple[tuple[str, ...], dict[str, tuple[Any, ...]]]]
 
@@ -57,9 +58,9 @@ def _load(library: Library, shard: int, biblatex: bool, sig: tuple[int, ...]) ->
     if raw is None:
         return {}
     try:
-        data = safe_loads(raw)
+        data = safe_loads(zlib.decompress(raw))
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            IndexError, KeyError, MemoryError, RecursionError):  # fmt: skip
+            IndexError, KeyError, MemoryError, RecursionError, zlib.error):  # fmt: skip
         return {}
     if (
         not isinstance(data, dict)
@@ -82,7 +83,8 @@ def _save(
         return
     data = {"code": _code_sig(), "sig": sig, "papers": papers}
     try:
-        atomic_write(_path(library, shard, biblatex), pickle.dumps(data, protocol=5), durable=False)
+        packed = zlib.compress(pickle.dumps(data, protocol=5), 1)  # text: about a third
+        atomic_write(_path(library, shard, biblatex), packed, durable=False)
     except (OSError, ValueError, TypeError, pickle.PicklingError):
         pass  # a cache that cannot be written only costs speed
 

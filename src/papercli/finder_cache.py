@@ -12,12 +12,13 @@ read or written costs speed only. Never prints.
 from __future__ import annotations
 
 import pickle
+import zlib
 from typing import Any
 
 from papercli.library import Library, atomic_write, shard_of
 from papercli.merge import DuplicateFinder
 
-FINDER_CACHE_VERSION = 1
+FINDER_CACHE_VERSION = 2  # 2: compressed
 
 
 def _path(library: Library, shard: int) -> Any:
@@ -37,9 +38,9 @@ def _load(library: Library, shard: int, sig: tuple[int, ...]) -> dict[str, tuple
     if raw is None:
         return None
     try:
-        data = safe_loads(raw)
+        data = safe_loads(zlib.decompress(raw))
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            IndexError, KeyError, MemoryError, RecursionError):  # fmt: skip
+            IndexError, KeyError, MemoryError, RecursionError, zlib.error):  # fmt: skip
         return None
     if not isinstance(data, dict) or data.get("version") != _version() or data.get("sig") != sig:
         return None
@@ -53,6 +54,7 @@ def _save(library: Library, shard: int, sig: tuple[int, ...], keys: dict[str, An
     if not private_dir(library.cache_dir / "finder"):
         return
     data = pickle.dumps({"version": _version(), "sig": sig, "keys": keys}, protocol=5)
+    data = zlib.compress(data, 1)  # the cache stays smaller than the library
     try:
         atomic_write(_path(library, shard), data, durable=False)
     except OSError:
