@@ -354,3 +354,31 @@ def test_a_forked_helper_parses_half_of_a_new_cache_with_the_same_result(
             path.write_text(path.read_text().replace("edited", "about something"))
     assert outputs[0] == outputs[1]
     assert len(outputs[0][0].splitlines()) == 40 and len(outputs[0][3].splitlines()) == 30
+
+
+def test_an_updated_index_equals_one_built_afresh(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    """After edits, removals, additions and a broken file, the index patched column by column
+    lists what an index built from nothing lists."""
+    for i in range(30):
+        add(cli, f"Paper number {i} about something", "--year", str(2000 + i), "-t", f"t{i % 4}")
+    assert cli("list").exit_code == 0  # the cache as it is now
+    papers = sorted((library / "papers").glob("*.toml"))
+    for path in papers[:3]:
+        path.write_text(path.read_text().replace("about something", "edited by hand"))
+    for path in papers[3:5]:
+        path.unlink()
+    (library / "papers" / "broken2020x.toml").write_text('title = "unterminated\n')
+    add(cli, "A paper added later", "--year", "2024", "-t", "late")
+    add(cli, "Another later paper", "-a", "Ada Lovelace", "--year", "1843")
+    fields = ["list", "--limit", "0", "--format", "key,year,status,authors,tags,title,notes"]
+    patched = run_papercli(*fields)
+    fresh = run_papercli(*fields, env={"PAPERCLI_CACHE_DIR": str(tmp_path / "fresh")})
+    assert patched.returncode == fresh.returncode == 0
+    assert sorted(patched.stdout.splitlines()) == sorted(fresh.stdout.splitlines())
+    assert len(patched.stdout.splitlines()) == 30 - 2 + 2
+    assert "edited by hand" in patched.stdout and "broken2020x.toml" in patched.stderr
+    assert run_papercli("tag", papers[0].stem, "again").returncode == 0
+    listed = run_papercli("list", "--tag", "again", "--format", "key")
+    assert listed.stdout.split() == [papers[0].stem]

@@ -194,6 +194,63 @@ def index_payload(
     return payload
 
 
+def _cell(kind: str, value: Any) -> Any:
+    """One value as its column stores it (see index_payload)."""
+    if kind == "s":
+        return _clean(value)
+    if kind == "t":
+        return _SUB.join(_clean(x) for x in value)
+    return value
+
+
+def patched_payload(
+    cache: dict[str, Any],
+    sig: dict[str, tuple[int, int, int]],
+    rows: dict[str, tuple[Any, ...]],
+    dropped: set[str],
+    problems: dict[str, str],
+    tokens: list[int],
+    root: str,
+) -> dict[str, Any]:
+    """``cache``'s payload with the rows of ``dropped`` keys removed and ``rows`` put in (in
+    place when the key had a row, at the end when new), column by column: an update of a few
+    papers among 100,000 splits and joins 18 strings instead of building 100,000 tuples."""
+    n_rows = cache["n_rows"]
+    keys = cache["cols"][0].split(_SEP) if n_rows else []
+    position = {key: i for i, key in enumerate(keys)}
+    replaced = {position[k]: row for k, row in rows.items() if k in position}
+    gone = sorted((position[k] for k in dropped if k in position and k not in rows), reverse=True)
+    added = [row for k, row in rows.items() if k not in position]
+    cols: list[Any] = []
+    for j, kind in enumerate(_KINDS):
+        raw = cache["cols"][j]
+        cells: Any
+        if kind == "i":
+            cells = array("q")
+            cells.frombytes(raw)
+        else:
+            cells = raw.split(_SEP) if n_rows else []
+        for i, row in replaced.items():
+            cells[i] = _cell(kind, row[j])
+        for i in gone:
+            del cells[i]
+        cells.extend(_cell(kind, row[j]) for row in added)
+        cols.append(cells.tobytes() if kind == "i" else _SEP.join(cells))
+    names = list(sig)
+    values = list(sig.values())
+    return {
+        "version": CACHE_VERSION,
+        "root": root,
+        "n_names": len(names),
+        "names": _SEP.join(names),
+        "stat": [array("q", [v[j] for v in values]).tobytes() for j in range(3)],
+        "n_rows": n_rows - len(gone) + len(added),
+        "cols": cols,
+        "problems": problems,
+        "tokens": tokens,
+    }
+
+
 def _decode_column(kind: str, raw: Any, n_rows: int) -> list[Any]:
     if kind == "i":
         numbers = array("q")
@@ -1145,9 +1202,10 @@ class Library:
             return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
         sig = scan.sig()
         old_sig = unpack_sig(cache) if cache else {}
+        # The rows of papers parsed now; on an update, the cache's other rows stay as columns
+        # and are patched (patched_payload), not decoded into 100,000 tuples and re-encoded.
         rows: dict[str, tuple[Any, ...]] = {}
-        if cache:
-            rows = Index(None, {}, [], cache["cols"], cache["n_rows"]).rows
+        dropped: set[str] = set()  # keys whose cached row goes (removed, or parsed again)
         problems: dict[str, str] = dict(cache["problems"]) if cache else {}
         tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
         by_shard: dict[int, list[str]] = {}
@@ -1177,6 +1235,7 @@ class Library:
                     key = key_of_file_name(name) or name
                     problems.pop(name, None)
                     rows.pop(key, None)
+                    dropped.add(key)
                     papers.pop(key, None)
                     if name not in sig:
                         continue
@@ -1207,6 +1266,7 @@ class Library:
                     tokens[shard] = (tokens[shard] + 1) % (1 << 62)
                 for name in by_shard.get(shard, ()):
                     rows.pop(key_of_file_name(name) or name, None)
+                    dropped.add(key_of_file_name(name) or name)
                     problems.pop(name, None)
             if done is None:  # the helper failed: its shards are parsed here after all
                 parse_shards(helper[2])
@@ -1217,14 +1277,22 @@ class Library:
                 for name in vanished:
                     sig.pop(name, None)
         self._written.clear()
+        root = str(self.root.resolve())
+        if cache is not None:
+            payload = patched_payload(cache, sig, rows, dropped, problems, tokens, root)
+            del rows
+            if not writable:
+                return Index(None, problems, tokens, payload["cols"], payload["n_rows"])
         if writable:
             try:
-                payload = index_payload(sig, rows, problems, tokens, str(self.root.resolve()))
+                if cache is None:
+                    payload = index_payload(sig, rows, problems, tokens, root)
             except (ValueError, OverflowError, TypeError):
                 return Index(rows, problems, tokens)
             # The columns hold everything the rows do: at 100,000 papers, freeing the rows
             # before the file is encoded keeps a first command well under 300 MB.
-            del rows
+            if cache is None:
+                del rows
             try:
                 data = marshal.dumps(payload)
                 atomic_write(self.cache_dir / "index.bin", data, durable=False)
