@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from papercli.arxiv_ids import parse_arxiv_id
@@ -110,6 +110,14 @@ def norm_isbn(isbn: str) -> str:
     return re.sub(r"[^0-9X]", "", isbn.upper())
 
 
+class SignatureMap(Protocol):
+    """What a finder needs of its signature -> keys map (a dict, or a sharded cache)."""
+
+    def get(self, sig: str, default: Any = ..., /) -> Any: ...
+
+    def setdefault(self, sig: str, default: list[str], /) -> list[str]: ...
+
+
 class _Identities(dict[str, "Identity"]):
     """Identities built on first use (a match looks at a handful of 100,000 papers)."""
 
@@ -146,12 +154,12 @@ class DuplicateFinder:
 
     @classmethod
     def from_signatures(
-        cls, by: dict[str, list[str]], identity_of: Callable[[str], Identity]
+        cls, by: SignatureMap, identity_of: Callable[[str], Identity]
     ) -> DuplicateFinder:
         """From each signature's keys (``row_signatures``, kept in a cache) and a way to get a
         key's identity, asked only for the keys a match looks at."""
         finder = cls()
-        finder._by = by
+        finder._by = by  # type: ignore[assignment]
         finder._who = _Identities(identity_of)
         return finder
 
