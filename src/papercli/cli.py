@@ -429,6 +429,12 @@ def list_cmd(
     picked = select_rows(index, tags_from(tag), status, kind, sort, reverse)
     if limit:
         picked = picked[:limit]
+    if not as_json and picked and not sys.stdout.isatty():
+        # Piped: one paper a line, so the rows are written a slice at a time (listing 100,000
+        # papers never holds them all as tuples).
+        for start in range(0, len(picked), 5000):
+            paper_table(index.rows_at(picked[start : start + 5000]), fields=fields)
+        return
     rows = index.rows_at(picked)
     if as_json:
         papers = {p.key: p for p in library.papers(r.key for r in rows)}
