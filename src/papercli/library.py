@@ -1219,7 +1219,13 @@ class Library:
         writable = self._prepare_cache_dir()
         todo = sorted(by_shard) if not full_rebuild else list(range(SHARDS))
         helper = None
-        if writable and sum(map(len, by_shard.values())) >= PARALLEL_PARSE_MIN:
+        to_parse = sum(
+            1
+            for names in by_shard.values()
+            for name in names
+            if name in sig and self._written.get(name, ((),))[0] != sig[name]
+        )
+        if writable and to_parse >= PARALLEL_PARSE_MIN:
             helper = self._parse_in_child(todo[1::2], by_shard, sig, full_rebuild)
             if helper is not None:
                 todo = todo[::2]
@@ -1356,7 +1362,11 @@ class Library:
                     papers.pop(key, None)
                     if name not in sig:
                         continue
-                    paper = self._parse_for_cache(name, sig, problems)
+                    known = self._written.get(name)
+                    if known is not None and known[0] == sig[name]:
+                        paper: Paper | None = known[1]
+                    else:
+                        paper = self._parse_for_cache(name, sig, problems)
                     if paper is not None:
                         rows[key] = summarize(paper)
                         papers[key] = paper
