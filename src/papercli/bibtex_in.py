@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from papercli.documents import read_document
 from papercli.library import Library, Writer, int_env
@@ -533,8 +535,7 @@ def import_bibtex(
         pieces = split_entries(text, PIECE_ENTRIES)
         context = file_context(text, path.name, macros) if len(pieces) > 1 else None
         found = False
-        for start, end, line in pieces:
-            parsed = parse_bibtex(text[start:end], path.name, macros, line, context)
+        for parsed in _parsed_pieces(text, pieces, path.name, macros, context):
             found = found or bool(parsed.papers or parsed.skipped)
             if dry_run:
                 importer.take(parsed, path, None)
@@ -556,6 +557,84 @@ def import_bibtex(
     report.skipped.sort(key=lambda s: _position(s.where))
     report.remarks.sort(key=lambda s: _position(s.where))
     return report
+
+
+def _parsed_pieces(
+    text: str,
+    pieces: list[tuple[int, int, int]],
+    source: str,
+    macros: dict[str, str],
+    context: FileContext | None,
+) -> Iterator[Parsed]:
+    """Each piece of ``text`` parsed, in order. With several pieces, a forked helper parses
+    them (one piece ahead of the caller, the pipe between holding it back), so parsing, which is
+    processor time, overlaps with writing the papers, which is mostly the file system's. If
+    the helper fails, what it has not sent is parsed here."""
+    import pickle
+    import threading
+
+    done = 0
+    helper = None
+    if len(pieces) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
+        helper = _fork_parser(text, pieces, source, macros, context)
+    if helper is not None:
+        pid, stream = helper
+        try:
+            while done < len(pieces):
+                head = stream.read(8)
+                if len(head) < 8:
+                    break
+                size = int.from_bytes(head, "little")
+                data = stream.read(size)
+                if len(data) < size:
+                    break
+                # From our own child, through a pipe: not a file anyone else could write.
+                parsed = pickle.loads(data)
+                done += 1
+                yield parsed
+        finally:
+            stream.close()
+            os.waitpid(pid, 0)
+    for start, end, line in pieces[done:]:
+        yield parse_bibtex(text[start:end], source, macros, line, context)
+
+
+def _fork_parser(
+    text: str,
+    pieces: list[tuple[int, int, int]],
+    source: str,
+    macros: dict[str, str],
+    context: FileContext | None,
+) -> tuple[int, Any] | None:
+    """Fork a process that parses ``pieces`` and sends each as a length and a pickle; returns
+    (its pid, the stream to read), or None when it cannot be forked."""
+    import pickle
+
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid:
+        os.close(write_fd)
+        return pid, os.fdopen(read_fd, "rb")
+    code = 1
+    try:
+        os.close(read_fd)
+        with os.fdopen(write_fd, "wb") as out:
+            for start, end, line in pieces:
+                parsed = parse_bibtex(text[start:end], source, macros, line, context)
+                parsed.texts = {}  # only a whole file's context needs them
+                data = pickle.dumps(parsed, protocol=5)
+                out.write(len(data).to_bytes(8, "little") + data)
+                out.flush()
+        code = 0
+    except BaseException:  # noqa: BLE001 - the parent parses what was not sent
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _position(where: str) -> tuple[str, int]:
