@@ -610,20 +610,17 @@ def _fork_parser(
     (its pid, the stream to read), or None when it cannot be forked."""
     import pickle
 
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
+    from papercli.library import fork_with_pipe
+
+    forked = fork_with_pipe()
+    if forked is None:
         return None
+    pid, fd = forked
     if pid:
-        os.close(write_fd)
-        return pid, os.fdopen(read_fd, "rb")
+        return pid, os.fdopen(fd, "rb")
     code = 1
     try:
-        os.close(read_fd)
-        with os.fdopen(write_fd, "wb") as out:
+        with os.fdopen(fd, "wb") as out:
             for start, end, line in pieces:
                 parsed = parse_bibtex(text[start:end], source, macros, line, context)
                 parsed.texts = {}  # only a whole file's context needs them

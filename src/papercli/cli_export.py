@@ -28,6 +28,7 @@ from papercli.cli_common import (
     report_problems_once,
     warn,
 )
+from papercli.cli_import import TagOpt as ImportTagOpt
 from papercli.errors import EXIT_NOT_FOUND, LibraryError, NotFoundError, PapercliError, UsageError
 from papercli.library import Library, Summary
 from papercli.models import Paper, normalize_tag, validate_status, validate_type
@@ -693,16 +694,7 @@ def import_bibtex_cmd(
         list[Path],
         typer.Argument(metavar="FILE", help=".bib files (Zotero, Google Scholar, JabRef, arXiv)."),
     ],
-    tag: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tag",
-            "-t",
-            metavar="TAG",
-            help="A tag for every entry (repeatable).",
-            autocompletion=complete_tags,
-        ),
-    ] = None,
+    tag: ImportTagOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
     ] = False,

@@ -1245,11 +1245,7 @@ class Library:
                     papers.pop(key, None)
                     if name not in sig:
                         continue
-                    known = self._written.pop(name, None)
-                    if known is not None and known[0] == sig[name]:
-                        paper: Paper | None = known[1]
-                    else:
-                        paper = self._parse_for_cache(name, sig, problems)
+                    paper = self._written_or_parsed(name, sig, problems)
                     if paper is not None:
                         rows[key] = summarize(paper)
                         papers[key] = paper
@@ -1340,19 +1336,14 @@ class Library:
             or threading.active_count() > 1  # forking a threaded process is unsafe
         ):
             return None
-        read_fd, write_fd = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_fd)
-            os.close(write_fd)
+        forked = fork_with_pipe()
+        if forked is None:
             return None
+        pid, fd = forked
         if pid:
-            os.close(write_fd)
-            return pid, read_fd, shards
+            return pid, fd, shards
         code = 1
         try:
-            os.close(read_fd)
             rows: dict[str, tuple[Any, ...]] = {}
             problems: dict[str, str] = {}
             for shard in shards:
@@ -1362,11 +1353,7 @@ class Library:
                     papers.pop(key, None)
                     if name not in sig:
                         continue
-                    known = self._written.get(name)
-                    if known is not None and known[0] == sig[name]:
-                        paper: Paper | None = known[1]
-                    else:
-                        paper = self._parse_for_cache(name, sig, problems)
+                    paper = self._written_or_parsed(name, sig, problems)
                     if paper is not None:
                         rows[key] = summarize(paper)
                         papers[key] = paper
@@ -1374,13 +1361,23 @@ class Library:
                     raise OSError("cannot write the cache")
             vanished = [n for s in shards for n in by_shard.get(s, ()) if n not in sig]
             data = marshal.dumps((rows, problems, vanished))
-            with os.fdopen(write_fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out:
                 out.write(data)
             code = 0
         except BaseException:  # noqa: BLE001 - the parent parses these shards itself
             code = 1
         finally:
             os._exit(code)
+
+    def _written_or_parsed(
+        self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
+    ) -> Paper | None:
+        """The paper of file ``name``: as this process wrote it when the file is still what
+        it wrote (``Writer.batch``), else parsed."""
+        known = self._written.get(name)
+        if known is not None and known[0] == sig[name]:
+            return known[1]
+        return self._parse_for_cache(name, sig, problems)
 
     def _parse_for_cache(
         self, name: str, sig: dict[str, tuple[int, int, int]], problems: dict[str, str]
@@ -1448,6 +1445,23 @@ class Library:
 
 
 MAX_PAPER_BYTES = 64 * 1024 * 1024
+
+
+def fork_with_pipe() -> tuple[int, int] | None:
+    """Fork, with a pipe from the child to the parent: (child's pid, the end to read) in the
+    parent, (0, the end to write) in the child; None when the system cannot fork now."""
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid:
+        os.close(write_fd)
+        return pid, read_fd
+    os.close(read_fd)
+    return 0, write_fd
 
 
 def _child_result(
