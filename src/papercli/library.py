@@ -1114,18 +1114,27 @@ class Library:
                 for column, raw in zip(scan.stat, cache["stat"], strict=True):
                     column.frombytes(raw)
                 return scan
-            with os.scandir(self.papers_dir) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.endswith(".toml") and not name.startswith("."):
-                        names.append(name)
-                        inos.append(entry.inode())
+            if cache is None or cache["n_names"] <= FULL_STAT_LIMIT:
+                # Every file is stat'ed (below), which gives the inodes: the names alone are
+                # listed, in C (a third of the time of a scandir loop in Python).
+                names.extend(
+                    [n for n in os.listdir(self.papers_dir) if n.endswith(".toml") and n[0] != "."]
+                )
+                inos.frombytes(bytes(8 * len(names)))  # placeholders: the stat gives them
+            else:
+                with os.scandir(self.papers_dir) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if name.endswith(".toml") and not name.startswith("."):
+                            names.append(name)
+                            inos.append(entry.inode())
         except FileNotFoundError:
             return scan
         except OSError as exc:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
         full = (
             cache is None
+            or cache["n_names"] <= FULL_STAT_LIMIT
             or len(names) <= FULL_STAT_LIMIT
             or not _recent_check(stamp, dir_mtime, FULL_STAT_EVERY)
         )
