@@ -206,6 +206,21 @@ def test_piped_output_escapes_tabs_and_newlines_inside_values(cli: Runner, libra
     assert line == "odd\t\tunread\t\tx\tTab\\x09here and\\x0aa new line\n"
 
 
+def test_piped_output_escapes_control_characters_among_clean_lines(
+    cli: Runner, library: Path
+) -> None:
+    """The piped table is checked as a whole: one value with an escape sequence or a bidi
+    override among clean papers is escaped, the others are written as they are."""
+    (library / "papers" / "clean.toml").write_text('title = "Plain title"\nyear = 2020\n')
+    (library / "papers" / "evil.toml").write_text(
+        'title = "Evil \\u001b]52;c;aGk=\\u0007 and \\u202etxt.exe"\nyear = 2021\n'
+    )
+    lines = run_papercli("list", "--sort", "key", "--format", "key,year,title").stdout
+    assert lines == (
+        "clean\t2020\tPlain title\nevil\t2021\tEvil \\x1b]52;c;aGk=\\x07 and \\u202etxt.exe\n"
+    )
+
+
 def test_piped_output_does_not_import_rich(varied: Path) -> None:
     probe = (
         "import sys\n"

@@ -420,7 +420,7 @@ def list_cmd(
         raise UsageError(f"invalid --sort {sort!r}: use one of {', '.join(SORTS)}")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    from papercli.render import paper_table, parse_fields
+    from papercli.render import LIST_FIELDS, paper_table, parse_fields, plain_columns
 
     fields = parse_fields(fields_spec) if fields_spec is not None else []
     library = open_library()
@@ -430,10 +430,15 @@ def list_cmd(
     if limit:
         picked = picked[:limit]
     if not as_json and picked and not sys.stdout.isatty():
-        # Piped: one paper a line, so the rows are written a slice at a time (listing 100,000
-        # papers never holds them all as tuples).
-        for start in range(0, len(picked), 5000):
-            paper_table(index.rows_at(picked[start : start + 5000]), fields=fields)
+        # Piped: one paper a line, written field by field from the index's columns, a slice
+        # at a time (listing 100,000 papers never holds them all as tuples or lines).
+        for start in range(0, len(picked), 20000):
+            part = picked[start : start + 20000]
+            plain_columns(
+                lambda field: [index.column(field)[i] for i in part],  # noqa: B023 - used at once
+                len(part),
+                fields or LIST_FIELDS,
+            )
         return
     rows = index.rows_at(picked)
     if as_json:

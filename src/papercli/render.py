@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from papercli.library import Summary
 from papercli.models import Paper, authors_short, display_author, family_name
-from papercli.visible import tab_separated, visible
+from papercli.visible import acts_on_terminal, tab_separated, visible
 
 
 def console(stderr: bool = False) -> Any:
@@ -63,23 +63,24 @@ def _display(stored: str) -> str:
     return shown
 
 
-# The fields piped output and --format can show, each a full value on one line.
-PLAIN_FIELDS: dict[str, Callable[[tuple[Any, ...]], str]] = {
-    "key": lambda r: r[_KEY],
-    "year": lambda r: str(r[_YEAR] or ""),
-    "status": lambda r: r[_STATUS],
-    "type": lambda r: r[_TYPE],
-    "authors": lambda r: "; ".join([_display(a) for a in r[_AUTHORS]]),
-    "first-author": lambda r: family_name(r[_AUTHORS][0]) if r[_AUTHORS] else "",
-    "tags": lambda r: ",".join(r[_TAGS]),
-    "title": lambda r: r[_TITLE],
-    "venue": lambda r: r[_VENUE],
-    "arxiv": lambda r: r[_ARXIV],
-    "doi": lambda r: r[_DOI],
-    "url": lambda r: r[_URL],
-    "date": lambda r: r[_DATE],
-    "added": lambda r: r[_ADDED],
-    "notes": lambda r: str(r[_NOTES]),
+# The fields piped output and --format can show, each a full value on one line: the Summary
+# field it comes from and how a value of it is written (None: as it is).
+PLAIN_FIELDS: dict[str, tuple[int, Callable[[Any], str] | None]] = {
+    "key": (_KEY, None),
+    "year": (_YEAR, lambda year: str(year or "")),
+    "status": (_STATUS, None),
+    "type": (_TYPE, None),
+    "authors": (_AUTHORS, lambda authors: "; ".join([_display(a) for a in authors])),
+    "first-author": (_AUTHORS, lambda authors: family_name(authors[0]) if authors else ""),
+    "tags": (_TAGS, ",".join),
+    "title": (_TITLE, None),
+    "venue": (_VENUE, None),
+    "arxiv": (_ARXIV, None),
+    "doi": (_DOI, None),
+    "url": (_URL, None),
+    "date": (_DATE, None),
+    "added": (_ADDED, None),
+    "notes": (_NOTES, str),
 }
 LIST_FIELDS = ("key", "year", "status", "authors", "tags", "title")
 SEARCH_FIELDS = ("key", "year", "score", "matched", "authors", "tags", "title")
@@ -112,17 +113,39 @@ def plain_table(
 ) -> None:
     """One paper a line, ``fields`` separated by tabs, every value whole (tabs and newlines
     inside a value written as escapes, so a line is always one paper). No header, no rich."""
-    extra = extra or {}
-    getters = [PLAIN_FIELDS.get(name) for name in fields]
-    lines = []
-    for i, row in enumerate(rows):
-        cells = [
-            get(row) if get is not None else str(extra[name][i])
-            for name, get in zip(fields, getters, strict=True)
-        ]
-        lines.append(tab_separated(cells))
-    if lines:
-        sys.stdout.write("\n".join(lines) + "\n")
+    plain_columns(lambda field: [row[field] for row in rows], len(rows), fields, extra)
+
+
+def plain_columns(
+    column: Callable[[int], Sequence[Any]],
+    n_rows: int,
+    fields: Sequence[str],
+    extra: dict[str, Sequence[str]] | None = None,
+) -> None:
+    """``plain_table`` of ``n_rows`` papers given field by field: ``column(i)`` is Summary
+    field ``i`` of each (the index's columns, so listing 10,000 papers builds no row tuples).
+    Written a column at a time, then checked whole: escaping is needed only for the lines
+    of a value with a tab, newline or control character, which the whole text's counts and
+    one search find."""
+    if not n_rows:
+        return
+    cells: list[Sequence[str]] = []
+    for name in fields:
+        if name not in PLAIN_FIELDS:
+            cells.append([str(value) for value in (extra or {})[name]])
+            continue
+        field, write = PLAIN_FIELDS[name]
+        values = column(field)
+        cells.append(values if write is None else [write(value) for value in values])
+    lines = list(map("\t".join, zip(*cells, strict=True)))
+    text = "\n".join(lines)
+    if (
+        text.count("\t") != n_rows * (len(fields) - 1)
+        or text.count("\n") != n_rows - 1
+        or acts_on_terminal(text)
+    ):
+        text = "\n".join(tab_separated(list(line)) for line in zip(*cells, strict=True))
+    sys.stdout.write(text + "\n")
 
 
 @dataclass

@@ -35,6 +35,11 @@ def visible(text: str, one_line: bool = False) -> str:
     return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
+def acts_on_terminal(text: str) -> bool:
+    """True when ``text`` holds a character ``visible`` escapes, tabs and newlines aside."""
+    return _UNSAFE.search(text) is not None
+
+
 def tab_separated(cells: list[str]) -> str:
     """``cells`` joined by tabs, each made ``visible(one_line=True)``: a tab or newline inside a
     cell is escaped, so the line has exactly one tab between cells. One search of the whole line
