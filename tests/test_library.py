@@ -382,6 +382,28 @@ def test_a_forked_helper_parses_half_of_a_new_cache_with_the_same_result(
     assert len(outputs[0][0].splitlines()) == 40 and len(outputs[0][3].splitlines()) == 30
 
 
+def test_a_rows_file_from_another_moment_is_never_mixed_in(cli: Runner, library: Path) -> None:
+    """The index keeps each shard's rows in its own file, named by index.bin with an id: a
+    rows file another process wrote at another moment (or a damaged one) makes that shard
+    parsed again, so a change is never hidden behind index.bin's current file stats."""
+    for i in range(30):
+        add(cli, f"Paper number {i} about something", "--year", str(2000 + i))
+    assert run_papercli("list").returncode == 0
+    rows_dir = next(Path(os.environ["PAPERCLI_CACHE_DIR"]).rglob("rows"))
+    before = {path: path.read_bytes() for path in rows_dir.iterdir()}
+    key = sorted(p.stem for p in (library / "papers").glob("*.toml"))[7]
+    assert run_papercli("tag", key, "changed").returncode == 0
+    assert run_papercli("list", "--tag", "changed", "--format", "key").stdout == f"{key}\n"
+    for path, data in before.items():  # the older rows files come back
+        path.write_bytes(data)
+    assert run_papercli("list", "--tag", "changed", "--format", "key").stdout == f"{key}\n"
+    for path in rows_dir.iterdir():
+        path.write_bytes(b"damaged")
+    listed = run_papercli("list", "--tag", "changed", "--format", "key")
+    assert listed.stdout == f"{key}\n" and listed.stderr == ""
+    assert len(run_papercli("list").stdout.splitlines()) == 30
+
+
 def test_an_updated_index_equals_one_built_afresh(
     cli: Runner, library: Path, tmp_path: Path
 ) -> None:

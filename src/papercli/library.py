@@ -42,6 +42,7 @@ import time
 import tomllib
 import zlib
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -68,7 +69,7 @@ FORMAT_VERSION = 2  # 2: keys verbatim, aliases, BibTeX records (see docs/librar
 SETTINGS_FILE = "library.toml"
 PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
-CACHE_VERSION = 6  # 6: shards compressed
+CACHE_VERSION = 7  # 6: shards compressed; 7: the index's rows in one file per shard
 SHARDS = 64
 
 
@@ -149,19 +150,10 @@ def _clean(value: str) -> str:
     return value.replace(_SEP, " ").replace(_SUB, " ")
 
 
-def index_payload(
-    sig: dict[str, tuple[int, int, int]],
-    rows: dict[str, tuple[Any, ...]],
-    problems: dict[str, str],
-    tokens: list[int],
-    root: str,
-) -> dict[str, Any]:
-    """The index as columns (one joined string or int array per field): loading 100,000 rows
-    this way is several times faster than unpickling 100,000 tuples. ``marshal`` writes it."""
-    names = list(sig)
-    values = list(sig.values())
+def encode_columns(table: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Rows as columns (one joined string or int array per field): loading 100,000 rows this
+    way is several times faster than unpickling 100,000 tuples. ``marshal`` writes them."""
     cols: list[Any] = []
-    table = list(rows.values())
     for i, kind in enumerate(_KINDS):
         column = [row[i] for row in table]
         if kind == "s":
@@ -180,22 +172,11 @@ def index_payload(
             cols.append(joined)
         else:
             cols.append(array("q", column).tobytes())
-    payload = {
-        "version": CACHE_VERSION,
-        "root": root,
-        "n_names": len(names),
-        "names": _SEP.join(names),
-        "stat": [array("q", [v[j] for v in values]).tobytes() for j in range(3)],
-        "n_rows": len(table),
-        "cols": cols,
-        "problems": problems,
-        "tokens": tokens,
-    }
-    return payload
+    return cols
 
 
 def _cell(kind: str, value: Any) -> Any:
-    """One value as its column stores it (see index_payload)."""
+    """One value as its column stores it (see encode_columns)."""
     if kind == "s":
         return _clean(value)
     if kind == "t":
@@ -203,27 +184,20 @@ def _cell(kind: str, value: Any) -> Any:
     return value
 
 
-def patched_payload(
-    cache: dict[str, Any],
-    sig: dict[str, tuple[int, int, int]],
-    rows: dict[str, tuple[Any, ...]],
-    dropped: set[str],
-    problems: dict[str, str],
-    tokens: list[int],
-    root: str,
-) -> dict[str, Any]:
-    """``cache``'s payload with the rows of ``dropped`` keys removed and ``rows`` put in (in
-    place when the key had a row, at the end when new), column by column: an update of a few
-    papers among 100,000 splits and joins 18 strings instead of building 100,000 tuples."""
-    n_rows = cache["n_rows"]
-    keys = cache["cols"][0].split(_SEP) if n_rows else []
+def patched_columns(
+    cols: list[Any], n_rows: int, rows: dict[str, tuple[Any, ...]], dropped: set[str]
+) -> tuple[list[Any], int]:
+    """``cols`` (``n_rows`` rows) with the rows of ``dropped`` keys removed and ``rows`` put in
+    (in place when the key had a row, at the end when new), column by column: an update of a
+    few papers splits and joins 18 strings instead of building every row's tuple."""
+    keys = cols[0].split(_SEP) if n_rows else []
     position = {key: i for i, key in enumerate(keys)}
     replaced = {position[k]: row for k, row in rows.items() if k in position}
     gone = sorted((position[k] for k in dropped if k in position and k not in rows), reverse=True)
     added = [row for k, row in rows.items() if k not in position]
-    cols: list[Any] = []
+    patched: list[Any] = []
     for j, kind in enumerate(_KINDS):
-        raw = cache["cols"][j]
+        raw = cols[j]
         cells: Any
         if kind == "i":
             cells = array("q")
@@ -235,7 +209,21 @@ def patched_payload(
         for i in gone:
             del cells[i]
         cells.extend(_cell(kind, row[j]) for row in added)
-        cols.append(cells.tobytes() if kind == "i" else _SEP.join(cells))
+        patched.append(cells.tobytes() if kind == "i" else _SEP.join(cells))
+    return patched, n_rows - len(gone) + len(added)
+
+
+def index_payload(
+    sig: dict[str, tuple[int, int, int]],
+    problems: dict[str, str],
+    tokens: list[int],
+    root: str,
+    parts: list[tuple[int, int]],
+) -> dict[str, Any]:
+    """What ``index.bin`` holds: every paper file's name and stat, the unreadable files, the
+    shards' change tokens, and (id, number of rows) of each shard's rows file (``rows/NN.bin``,
+    ``encode_columns`` of that shard's papers). A change rewrites its shards' rows files and
+    this one, never the rows of 100,000 papers."""
     names = list(sig)
     values = list(sig.values())
     return {
@@ -244,10 +232,9 @@ def patched_payload(
         "n_names": len(names),
         "names": _SEP.join(names),
         "stat": [array("q", [v[j] for v in values]).tobytes() for j in range(3)],
-        "n_rows": n_rows - len(gone) + len(added),
-        "cols": cols,
         "problems": problems,
         "tokens": tokens,
+        "parts": [list(part) for part in parts],
     }
 
 
@@ -263,6 +250,19 @@ def _decode_column(kind: str, raw: Any, n_rows: int) -> list[Any]:
     return [tuple(v.split(_SUB)) if v else () for v in raw.split(_SEP)]
 
 
+def _columns_fit(cols: Any, n_rows: int) -> bool:
+    """Cheap shape checks (counts, not decoding), so a damaged file is rebuilt, not trusted."""
+    if not isinstance(cols, list) or len(cols) != len(_KINDS):
+        return False
+    for kind, raw in zip(_KINDS, cols, strict=True):
+        if kind == "i":
+            if not isinstance(raw, bytes) or len(raw) != 8 * n_rows:
+                return False
+        elif not isinstance(raw, str) or (n_rows and raw.count(_SEP) != n_rows - 1):
+            return False
+    return True
+
+
 def decode_index(data: bytes) -> dict[str, Any] | None:
     """The cache's payload, with the file signatures still packed (see ``Scan.matches``)."""
     try:
@@ -271,25 +271,61 @@ def decode_index(data: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(payload, dict) or payload.get("version") != CACHE_VERSION:
         return None
-    expected = {"root": str, "n_names": int, "names": str, "stat": list, "n_rows": int,
-                "cols": list, "problems": dict, "tokens": list}  # fmt: skip
+    expected = {"root": str, "n_names": int, "names": str, "stat": list, "problems": dict,
+                "tokens": list, "parts": list}  # fmt: skip
     if any(not isinstance(payload.get(k), t) for k, t in expected.items()):
         return None
-    if len(payload["stat"]) != 3 or len(payload["cols"]) != len(_KINDS):
-        return None
-    # Cheap shape checks (counts, not decoding), so a damaged file is rebuilt, not trusted.
-    n_names, n_rows = payload["n_names"], payload["n_rows"]
-    if payload["names"].count(_SEP) != max(n_names - 1, 0) or any(
-        not isinstance(raw, bytes) or len(raw) != 8 * n_names for raw in payload["stat"]
+    n_names = payload["n_names"]
+    if (
+        len(payload["stat"]) != 3
+        or len(payload["tokens"]) != SHARDS
+        or len(payload["parts"]) != SHARDS
+        or payload["names"].count(_SEP) != max(n_names - 1, 0)
+        or any(not isinstance(raw, bytes) or len(raw) != 8 * n_names for raw in payload["stat"])
+        or any(
+            not isinstance(part, list) or len(part) != 2 or not all(type(x) is int for x in part)
+            for part in payload["parts"]
+        )
     ):
         return None
-    for kind, raw in zip(_KINDS, payload["cols"], strict=True):
-        if kind == "i":
-            if not isinstance(raw, bytes) or len(raw) != 8 * n_rows:
-                return None
-        elif not isinstance(raw, str) or (n_rows and raw.count(_SEP) != n_rows - 1):
-            return None
     return payload
+
+
+def decode_part(data: bytes | None, part_id: int, n_rows: int) -> list[Any] | None:
+    """A shard's rows file's columns when it is the one ``index.bin`` names (its id and row
+    count), else None: a rows file another process wrote meanwhile, or a damaged one, makes
+    that shard parsed again, never mixed with another moment's names and stats."""
+    if data is None:
+        return None
+    try:
+        part = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if (
+        not isinstance(part, dict)
+        or part.get("version") != CACHE_VERSION
+        or part.get("id") != part_id
+        or part.get("n_rows") != n_rows
+        or not _columns_fit(part.get("cols"), n_rows)
+    ):
+        return None
+    cols: list[Any] = part["cols"]
+    return cols
+
+
+class JoinedColumns:
+    """The index's columns over every shard's rows, each column joined on first use (a
+    search reads a few of the 18)."""
+
+    def __init__(self, parts: Sequence[tuple[list[Any], int] | None]) -> None:
+        self._parts = [cols for cols, n in filter(None, parts) if n]
+        self._joined: dict[int, Any] = {}
+
+    def __getitem__(self, j: int) -> Any:
+        if j not in self._joined:
+            glue: Any = b"" if _KINDS[j] == "i" else _SEP
+            self._joined[j] = glue.join([cols[j] for cols in self._parts])
+        return self._joined[j]
 
 
 def unpack_sig(payload: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
@@ -378,40 +414,38 @@ def shard_of(key: str) -> int:
 class Index:
     """Summaries of every readable paper, and the files that could not be read.
 
-    ``rows`` maps key -> Summary tuple. When the index comes straight from the cache it is
-    kept as columns and decoded lazily: ``column(i)`` gives one field for every paper (aligned
-    with ``keys()``) without building 100,000 tuples; ``rows`` builds them on first use.
+    Kept as each shard's columns (see ``encode_columns``) and decoded lazily: ``column(i)``
+    gives one field for every paper (aligned with ``keys()``) without building 100,000 tuples;
+    ``row(i)`` and ``shard_rows`` decode only the shard that holds the rows; ``rows`` builds
+    every tuple on first use.
     """
 
     def __init__(
         self,
-        rows: dict[str, tuple[Any, ...]] | None,
         problems: dict[str, str],
         shard_tokens: list[int],
-        columns: list[Any] | None = None,
-        n_rows: int = 0,
+        parts: Sequence[tuple[list[Any], int] | None],
     ) -> None:
-        self._rows = rows
         self.problems = problems
         self.shard_tokens = shard_tokens
-        self._raw_columns = columns
-        self._n_rows = n_rows
+        self._parts = [part or (None, 0) for part in parts]
+        self._joined = JoinedColumns(parts)
+        self._offsets = [0]
+        for _, n_rows in self._parts:
+            self._offsets.append(self._offsets[-1] + n_rows)
+        self._rows: dict[str, tuple[Any, ...]] | None = None
         self._columns: dict[int, list[Any]] = {}
-        self._split: dict[int, list[str]] = {}
+        self._decoded: dict[int, list[list[Any]]] = {}  # shard -> its decoded columns
         self._names: dict[str, str] | None = None
         self._folded: dict[str, list[str]] | None = None
 
     def __len__(self) -> int:
-        return len(self._rows) if self._rows is not None else self._n_rows
+        return self._offsets[-1]
 
     def column(self, i: int) -> list[Any]:
         """Field ``i`` of Summary for every paper, in ``keys()`` order."""
         if i not in self._columns:
-            if self._rows is not None:
-                self._columns[i] = [row[i] for row in self._rows.values()]
-            else:
-                assert self._raw_columns is not None
-                self._columns[i] = _decode_column(_KINDS[i], self._raw_columns[i], self._n_rows)
+            self._columns[i] = _decode_column(_KINDS[i], self._joined[i], len(self))
         return self._columns[i]
 
     def keys(self) -> list[str]:
@@ -437,21 +471,36 @@ class Index:
             self._folded = folded
         return self._folded
 
+    def _shard_columns(self, shard: int) -> list[list[Any]]:
+        if shard not in self._decoded:
+            cols, n_rows = self._parts[shard]
+            self._decoded[shard] = [
+                _decode_column(kind, cols[j], n_rows) if cols is not None else []
+                for j, kind in enumerate(_KINDS)
+            ]
+        return self._decoded[shard]
+
     def row(self, i: int) -> Summary:
-        """The i-th paper's summary (in ``keys()`` order), decoding only that row."""
-        if self._rows is not None or self._raw_columns is None:
-            return Summary._make(self.column(j)[i] for j in range(len(_KINDS)))
-        values: list[Any] = []
-        for j, kind in enumerate(_KINDS):
-            if j in self._columns or kind != "t":
-                values.append(self.column(j)[i])
-            else:
-                if j not in self._split:
-                    raw = self._raw_columns[j]
-                    self._split[j] = raw.split(_SEP) if self._n_rows else []
-                cell = self._split[j][i]
-                values.append(tuple(cell.split(_SUB)) if cell else ())
-        return Summary._make(values)
+        """The i-th paper's summary (in ``keys()`` order), decoding only its shard."""
+        if len(self._columns) == len(_KINDS):
+            return Summary._make(self._columns[j][i] for j in range(len(_KINDS)))
+        shard = bisect_right(self._offsets, i) - 1
+        local = i - self._offsets[shard]
+        return Summary._make(column[local] for column in self._shard_columns(shard))
+
+    def shard_rows(self, shard: int) -> tuple[int, list[Summary]]:
+        """The position of shard ``shard``'s first paper and its papers' summaries."""
+        columns = self._shard_columns(shard)
+        return self._offsets[shard], list(map(Summary._make, zip(*columns, strict=True)))
+
+    def position(self, key: str) -> int | None:
+        """Where paper ``key`` is in ``keys()`` order (None when absent), looking only in its
+        shard."""
+        shard = shard_of(key)
+        try:
+            return self._offsets[shard] + self._shard_columns(shard)[0].index(key)
+        except ValueError:
+            return None
 
     def rows_at(self, positions: Sequence[int]) -> list[Summary]:
         """The summaries at ``positions``: column by column when there are many (decoding a
@@ -651,6 +700,8 @@ class Library:
         # paper), so the cache takes them without parsing the files again (an import of
         # 100,000 papers leaves the cache ready).
         self._written: dict[str, tuple[tuple[int, int, int], Paper]] = {}
+        # [id, number of rows] of each shard's rows file as index.bin last named them.
+        self._part_ids: list[list[int]] | None = None
         self.notices: list[str] = []  # said once by the CLI (an untrusted cache)
 
     # -- opening and creating ---------------------------------------------------------------
@@ -879,9 +930,9 @@ class Library:
             except OSError:
                 return None
         cache = self._load_cache()
-        if cache is None:
+        if cache is None or None in cache["part_cols"]:
             return None
-        return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
+        return self._index_of(cache["problems"], cache["tokens"], cache["part_cols"])
 
     # -- REF resolution ---------------------------------------------------------------------
 
@@ -1184,6 +1235,8 @@ class Library:
         return scan
 
     def _load_cache(self) -> dict[str, Any] | None:
+        """``index.bin``'s payload with ``part_cols``: each shard's (columns, number of rows),
+        None for a shard whose rows file is missing, damaged or not the one named."""
         if not self.cache_usable:
             return None
         from papercli.cachefile import read_trusted
@@ -1192,6 +1245,17 @@ class Library:
         data = decode_index(raw) if raw is not None else None
         if data is None or data.get("root") != str(self.root.resolve()):
             return None
+        empty = None
+        part_cols: list[tuple[list[Any], int] | None] = []
+        for shard, (part_id, n_rows) in enumerate(data["parts"]):
+            if not n_rows:
+                empty = empty or encode_columns([])
+                part_cols.append((empty, 0))
+                continue
+            cols = decode_part(read_trusted(self._rows_path(shard)), part_id, n_rows)
+            part_cols.append(None if cols is None else (cols, n_rows))
+        data["part_cols"] = part_cols
+        self._part_ids = data["parts"]
         return data
 
     def shard_path(self, shard: int) -> Path:
@@ -1236,27 +1300,37 @@ class Library:
     def _sync(self) -> Index:
         cache = self._load_cache()
         scan = self._scan(cache)
-        if cache is not None and scan.matches(cache):
+        parts: list[tuple[list[Any], int] | None] = cache["part_cols"] if cache else []
+        if cache is not None and None not in parts and scan.matches(cache):
             self._mark_current(scan.dir_mtime)
-            return Index(None, cache["problems"], cache["tokens"], cache["cols"], cache["n_rows"])
+            return self._index_of(cache["problems"], cache["tokens"], parts)
         sig = scan.sig()
         old_sig = unpack_sig(cache) if cache else {}
-        # The rows of papers parsed now; on an update, the cache's other rows stay as columns
-        # and are patched (patched_payload), not decoded into 100,000 tuples and re-encoded.
+        # The rows of papers parsed now; the other rows stay as their shard's columns, and a
+        # changed shard's are patched (patched_columns), not decoded and encoded again.
         rows: dict[str, tuple[Any, ...]] = {}
         dropped: set[str] = set()  # keys whose cached row goes (removed, or parsed again)
         problems: dict[str, str] = dict(cache["problems"]) if cache else {}
         tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
         by_shard: dict[int, list[str]] = {}
+        unreadable = {shard for shard, part in enumerate(parts) if part is None}
         for name, stat in sig.items():
-            if old_sig.get(name) != stat:
-                by_shard.setdefault(shard_of(key_of_file_name(name) or name), []).append(name)
+            shard = -1
+            if unreadable:  # a shard whose rows file is missing or not the one named
+                shard = shard_of(key_of_file_name(name) or name)
+            if old_sig.get(name) != stat or shard in unreadable:
+                if shard < 0:
+                    shard = shard_of(key_of_file_name(name) or name)
+                by_shard.setdefault(shard, []).append(name)
         for name in old_sig:
             if name not in sig:
                 by_shard.setdefault(shard_of(key_of_file_name(name) or name), []).append(name)
+        for shard in unreadable:
+            by_shard.setdefault(shard, [])
         full_rebuild = cache is None
         writable = self._prepare_cache_dir()
         todo = sorted(by_shard) if not full_rebuild else list(range(SHARDS))
+        changed = list(todo)
         helper = None
         to_parse = sum(
             1
@@ -1318,31 +1392,82 @@ class Library:
                 for name in vanished:
                     sig.pop(name, None)
         self._written.clear()
-        root = str(self.root.resolve())
-        if cache is not None:
-            payload = patched_payload(cache, sig, rows, dropped, problems, tokens, root)
-            del rows
-            if not writable:
-                return Index(None, problems, tokens, payload["cols"], payload["n_rows"])
+        new_parts = self._changed_parts(parts, changed, rows, dropped)
+        rows.clear()  # encoded now: at 100,000 papers this keeps a first command under 300 MB
         if writable:
-            try:
-                if cache is None:
-                    payload = index_payload(sig, rows, problems, tokens, root)
-            except (ValueError, OverflowError, TypeError):
-                return Index(rows, problems, tokens)
-            # The columns hold everything the rows do: at 100,000 papers, freeing the rows
-            # before the file is encoded keeps a first command well under 300 MB.
-            if cache is None:
-                del rows
-            try:
-                data = marshal.dumps(payload)
-                atomic_write(self.cache_dir / "index.bin", data, durable=False)
-                del data
+            writable = self._write_index(sig, problems, tokens, parts, new_parts)
+            if writable:
                 self._mark_current(scan.dir_mtime)
-            except (OSError, ValueError, OverflowError, TypeError):
-                pass  # a cache that cannot be written only costs speed
-            return Index(None, problems, tokens, payload["cols"], payload["n_rows"])
-        return Index(rows, problems, tokens)
+        merged: list[tuple[list[Any], int] | None] = list(parts) if parts else [None] * SHARDS
+        for shard, (cols, n_rows, _) in new_parts.items():
+            merged[shard] = (cols, n_rows)
+        return self._index_of(problems, tokens, merged)
+
+    @staticmethod
+    def _index_of(
+        problems: dict[str, str], tokens: list[int], parts: list[tuple[list[Any], int] | None]
+    ) -> Index:
+        return Index(problems, tokens, parts)
+
+    @staticmethod
+    def _changed_parts(
+        parts: list[tuple[list[Any], int] | None],
+        changed: list[int],
+        rows: dict[str, tuple[Any, ...]],
+        dropped: set[str],
+    ) -> dict[int, tuple[list[Any], int, int]]:
+        """shard -> (columns, number of rows, a new id) for each shard in ``changed``: its
+        cached columns patched with ``rows`` and ``dropped``, or ``rows`` alone when it had
+        none (a new cache, or a rows file missing or not the one named)."""
+        rows_of: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in changed}
+        for key, row in rows.items():
+            rows_of.setdefault(shard_of(key), {})[key] = row
+        dropped_of: dict[int, set[str]] = {}
+        for key in dropped:
+            dropped_of.setdefault(shard_of(key), set()).add(key)
+        new_parts: dict[int, tuple[list[Any], int, int]] = {}
+        for shard, shard_rows in rows_of.items():
+            old = parts[shard] if parts else None
+            if old is None:
+                cols, n_rows = encode_columns(list(shard_rows.values())), len(shard_rows)
+            else:
+                cols, n_rows = patched_columns(*old, shard_rows, dropped_of.get(shard, set()))
+            new_parts[shard] = (cols, n_rows, int.from_bytes(os.urandom(7), "big"))
+        return new_parts
+
+    def _write_index(
+        self,
+        sig: dict[str, tuple[int, int, int]],
+        problems: dict[str, str],
+        tokens: list[int],
+        parts: list[tuple[list[Any], int] | None],
+        new_parts: dict[int, tuple[list[Any], int, int]],
+    ) -> bool:
+        """The changed shards' rows files, then ``index.bin`` naming them (each under a new id:
+        a reader that meets a rows file and an ``index.bin`` of different writers parses that
+        shard again). Best effort: False when the cache cannot be written."""
+        from papercli.cachefile import private_dir
+
+        ids = list(self._part_ids) if self._part_ids else [[0, 0]] * SHARDS
+        try:
+            if not private_dir(self.cache_dir / "rows"):
+                return False
+            for shard, (cols, n_rows, part_id) in new_parts.items():
+                ids[shard] = [part_id, n_rows]
+                if n_rows:
+                    part = {"version": CACHE_VERSION, "id": part_id, "n_rows": n_rows,
+                            "cols": cols}  # fmt: skip
+                    atomic_write(self._rows_path(shard), marshal.dumps(part), durable=False)
+            root = str(self.root.resolve())
+            payload = index_payload(sig, problems, tokens, root, [(i, n) for i, n in ids])
+            atomic_write(self.cache_dir / "index.bin", marshal.dumps(payload), durable=False)
+            self._part_ids = ids
+            return True
+        except (OSError, ValueError, OverflowError, TypeError):
+            return False  # a cache that cannot be written only costs speed
+
+    def _rows_path(self, shard: int) -> Path:
+        return self.cache_dir / "rows" / f"{shard:02d}.bin"
 
     def _mark_current(self, dir_mtime: int) -> None:
         """Record in the index file's mtime that it holds papers/ as it was at ``dir_mtime``
