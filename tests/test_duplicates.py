@@ -284,3 +284,25 @@ def test_merging_a_published_version_into_its_preprint_keeps_eprint(
         "}\n"
     )
     assert json.loads(cli("show", "pub", "--json").stdout)["key"] == "pre"
+
+
+def test_cached_signatures_are_found_alike_in_text_and_as_maps(cli: Runner, library: Path) -> None:
+    """add's duplicate check reads the cached signatures as text, an import's many lookups as
+    maps; both find a signature with a character the text escapes (a URL edited by
+    hand), and neither confuses one signature with another that starts the same."""
+    from papercli.finder_cache import LOOKUPS_IN_TEXT, library_finder
+
+    odd = "https://example.org/a\tb\nc\\d"
+    put(library, Paper(key="odd2020", title="Odd", url=odd, year=2020))
+    put(library, Paper(key="plain2020", title="Plain", url="https://example.org/a", year=2020))
+    assert cli("list").exit_code == 0  # the cache, signatures included
+    lib = Library.open(library)
+    finder = library_finder(lib)
+    found = finder.find(Paper(key="x", title="Another", url=odd))
+    assert found == "odd2020"
+    assert finder.find(Paper(key="y", title="Other", url="https://example.org/a")) == "plain2020"
+    assert finder.find(Paper(key="z", title="Third", url="https://example.org/")) is None
+    for _ in range(LOOKUPS_IN_TEXT + 1):  # as an import does: the texts become maps
+        finder.find(Paper(key="w", title="Unrelated"))
+    assert finder.find(Paper(key="x", title="Another", url=odd)) == "odd2020"
+    assert finder.find(Paper(key="y", title="Other", url="https://example.org/a")) == "plain2020"
