@@ -404,6 +404,32 @@ def test_a_rows_file_from_another_moment_is_never_mixed_in(cli: Runner, library:
     assert len(run_papercli("list").stdout.splitlines()) == 30
 
 
+def test_an_index_updated_from_the_listing_alone_equals_one_built_afresh(
+    cli: Runner, library: Path, tmp_path: Path
+) -> None:
+    """In a large library's mode, after papercli's own writes the listing is matched to the
+    cache by name and inode and only new files are stat'ed: papers tagged (rewritten under
+    a new inode), removed and added give the index one built from nothing gives."""
+    for i in range(30):
+        add(cli, f"Paper number {i} about something", "--year", str(2000 + i), "-t", f"t{i % 4}")
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "1"}
+    assert run_papercli("list", env=env).returncode == 0  # full check, stamp written
+    keys = sorted(path.stem for path in (library / "papers").glob("*.toml"))
+    for key in keys[:3]:
+        assert run_papercli("tag", key, "retagged", env=env).returncode == 0
+    assert run_papercli("rm", keys[3], keys[4], "--yes", env=env).returncode == 0
+    for title in ("A paper added later", "Another later paper"):
+        assert run_papercli("add", "--title", title, "--year", "2024", env=env).returncode == 0
+    fields = ["list", "--limit", "0", "--format", "key,year,status,authors,tags,title,notes"]
+    updated = run_papercli(*fields, env=env)
+    fresh = run_papercli(*fields, env={**env, "PAPERCLI_CACHE_DIR": str(tmp_path / "fresh")})
+    assert updated.returncode == fresh.returncode == 0
+    assert sorted(updated.stdout.splitlines()) == sorted(fresh.stdout.splitlines())
+    assert len(updated.stdout.splitlines()) == 30 - 2 + 2
+    assert updated.stdout.count("retagged") == 3 and "Another later paper" in updated.stdout
+    assert keys[3] not in updated.stdout
+
+
 def test_an_updated_index_equals_one_built_afresh(
     cli: Runner, library: Path, tmp_path: Path
 ) -> None:
@@ -430,3 +456,43 @@ def test_an_updated_index_equals_one_built_afresh(
     assert run_papercli("tag", papers[0].stem, "again").returncode == 0
     listed = run_papercli("list", "--tag", "again", "--format", "key")
     assert listed.stdout.split() == [papers[0].stem]
+
+
+def test_a_writer_answers_key_questions_from_the_index_as_from_the_map(library: Path) -> None:
+    """A writer answers who owns a key or alias up to case from the loaded index (a few
+    questions, as adding a paper asks) and, after many, from a map of every name: the same
+    answers, through writes, removals and renames made by the same writer."""
+    from papercli.library import LOOKUPS_BEFORE_MAP
+
+    papers = library / "papers"
+    smith = Paper(key="Smith2020deep", title="Deep", aliases=["OldKey-1", "straße2020"])
+    (papers / "Smith2020deep.toml").write_bytes(dump_paper(smith))
+    (papers / "jones2021.toml").write_bytes(dump_paper(Paper(key="jones2021", title="Jones")))
+    questions = ["smith2020DEEP", "oldkey-1", "STRASSE2020", "JONES2021", "nobody", "old", ""]
+    answers = []
+    for many in (False, True):
+        lib = Library.open(library)
+        lib.index()
+        with lib.writing() as writer:
+            if many:
+                for _ in range(LOOKUPS_BEFORE_MAP + 1):
+                    writer.owner_of("warm-up")
+            asked = [writer.owner_of(q) for q in questions]
+            writer.create(Paper(key="new2024", title="New", aliases=["Fresh-Alias"]))
+            after_create = [writer.owner_of(q) for q in ("NEW2024", "fresh-alias")]
+            writer.rename("jones2021", "Jones2021b")
+            after_rename = [writer.owner_of(q) for q in ("jones2021", "jones2021B")]
+            writer.delete("new2024")
+            writer.delete("Smith2020deep")
+            after_delete = [writer.owner_of(q) for q in ("new2024", "FRESH-ALIAS", "OLDKEY-1")]
+        answers.append((asked, after_create, after_rename, after_delete))
+        for path in papers.glob("*.toml"):  # back to the two papers
+            if path.stem not in ("Smith2020deep", "jones2021"):
+                path.unlink()
+        (papers / "jones2021.toml").write_bytes(dump_paper(Paper(key="jones2021", title="Jones")))
+        (papers / "Smith2020deep.toml").write_bytes(dump_paper(smith))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == ["Smith2020deep"] * 3 + ["jones2021", None, None, None]
+    assert answers[0][1] == ["new2024", "new2024"]
+    assert answers[0][2][1] == "Jones2021b"
+    assert answers[0][3] == [None, None, None]
