@@ -89,7 +89,7 @@ FULL_STAT_EVERY = 60.0  # seconds
 # From this many files to parse, a forked process parses half of them.
 PARALLEL_PARSE_MIN = int_env("PAPERCLI_PARALLEL_PARSE_MIN", 2000)
 REMEMBER_MAX = 10_000  # papers written in a batch handed to the cache unparsed (Writer.batch)
-LOOKUPS_BEFORE_MAP = 64  # a writer's key questions answered from the index before a map
+LOOKUPS_BEFORE_MAP = 16  # a writer's key questions answered from the index before a map
 
 
 class Summary(NamedTuple):
@@ -146,6 +146,7 @@ def summarize(paper: Paper) -> tuple[Any, ...]:
 _KINDS = "ssstistsssssitstss"
 ALIASES = 15  # the aliases column
 _SEP, _SUB = "\x00", "\x1f"
+_BOUNDS = (_SEP, _SUB)
 
 
 def _clean(value: str) -> str:
@@ -498,10 +499,13 @@ class Index:
             aliases = _SEP + self._joined[ALIASES].casefold() + _SEP
             self._folded_text = (keys, aliases)
         owners: set[str] = set()
-        bounded = re.compile(f"(?<=[{_SEP}{_SUB}]){re.escape(folded)}(?=[{_SEP}{_SUB}])")
         for text in self._folded_text:
-            for found in bounded.finditer(text):
-                owners.add(self.row(text.count(_SEP, 0, found.start()) - 1).key)
+            start = text.find(folded)
+            while start >= 0:
+                end = start + len(folded)
+                if text[start - 1] in _BOUNDS and text[end] in _BOUNDS:
+                    owners.add(self.row(text.count(_SEP, 0, start) - 1).key)
+                start = text.find(folded, end)
         return owners
 
     def _shard_columns(self, shard: int) -> list[list[Any]]:
