@@ -433,13 +433,11 @@ def list_cmd(
     if not as_json and picked and not sys.stdout.isatty():
         # Piped: one paper a line, written field by field from the index's columns, a slice
         # at a time (listing 100,000 papers never holds them all as tuples or lines).
-        def picked_of(field: int, part: list[int]) -> list[Any]:
-            column = index.column(field)
-            return [column[i] for i in part]
-
         for start in range(0, len(picked), 20000):
             part = picked[start : start + 20000]
-            plain_columns(partial(picked_of, part=part), len(part), fields or LIST_FIELDS)
+            plain_columns(
+                partial(index.values_at, positions=part), len(part), fields or LIST_FIELDS
+            )
         return
     rows = index.rows_at(picked)
     if as_json:

@@ -539,6 +539,14 @@ class Index:
         except ValueError:
             return None
 
+    def values_at(self, field: int, positions: Sequence[int]) -> list[Any]:
+        """Summary field ``field`` of the papers at ``positions``: from their shards when
+        there are few (the first 20 of 100,000 papers decode 20 shards, not every row)."""
+        if len(positions) >= 64 or field in self._columns:
+            column = self.column(field)
+            return [column[i] for i in positions]
+        return [self.row(i)[field] for i in positions]
+
     def rows_at(self, positions: Sequence[int]) -> list[Summary]:
         """The summaries at ``positions``: column by column when there are many (decoding a
         row at a time cost 20 µs a row, most of listing 10,000 papers)."""
@@ -1422,8 +1430,6 @@ class Library:
         listed = set(sig)
         # The rows of papers parsed now; the other rows stay as their shard's columns, and a
         # changed shard's are patched (patched_columns), not decoded and encoded again.
-        rows: dict[str, tuple[Any, ...]] = {}
-        dropped: set[str] = set()  # keys whose cached row goes (removed, or parsed again)
         problems: dict[str, str] = dict(cache["problems"]) if cache else {}
         tokens: list[int] = list(cache["tokens"]) if cache else [0] * SHARDS
         by_shard: dict[int, list[str]] = {shard: [] for shard in unreadable}
@@ -1432,7 +1438,6 @@ class Library:
         full_rebuild = cache is None
         writable = self._prepare_cache_dir()
         todo = sorted(by_shard) if not full_rebuild else list(range(SHARDS))
-        changed = list(todo)
         helper = None
         to_parse = sum(
             1
@@ -1448,10 +1453,19 @@ class Library:
         # memory, not all of them.
         parsed: list[Paper] = []
 
+        new_parts: dict[int, tuple[list[Any], int, int]] = {}
+
+        def settle(shard: int, rows: dict[str, tuple[Any, ...]], dropped: set[str]) -> None:
+            """Shard ``shard``'s rows as columns at once: a first command over 100,000 files
+            never holds every paper's row as a tuple (it stays under 300 MB)."""
+            new_parts.update(self._changed_parts(parts, [shard], rows, dropped))
+
         def parse_shards(shards: list[int]) -> None:
             nonlocal writable
             for shard in shards:
                 papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
+                rows: dict[str, tuple[Any, ...]] = {}
+                dropped: set[str] = set()  # keys whose cached row goes (removed, or parsed)
                 for name in by_shard.get(shard, ()):
                     key = key_of_file_name(name) or name
                     problems.pop(name, None)
@@ -1474,28 +1488,30 @@ class Library:
                 # Bumped even when nothing can be written: derived caches (the search index)
                 # then see the change in this process too.
                 tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+                settle(shard, rows, dropped)
 
         parse_shards(todo)
         if helper is not None:
             done = _child_result(*helper)
-            for shard in helper[2]:
-                if done is not None:
-                    tokens[shard] = (tokens[shard] + 1) % (1 << 62)
-                for name in by_shard.get(shard, ()):
-                    rows.pop(key_of_file_name(name) or name, None)
-                    dropped.add(key_of_file_name(name) or name)
-                    problems.pop(name, None)
             if done is None:  # the helper failed: its shards are parsed here after all
                 parse_shards(helper[2])
             else:
                 child_rows, child_problems, child_vanished = done
-                rows.update(child_rows)
+                rows_of: dict[int, dict[str, tuple[Any, ...]]] = {}
+                for key, row in child_rows.items():
+                    rows_of.setdefault(shard_of(key), {})[key] = row
+                del child_rows
+                for shard in helper[2]:
+                    tokens[shard] = (tokens[shard] + 1) % (1 << 62)
+                    dropped = set()
+                    for name in by_shard.get(shard, ()):
+                        dropped.add(key_of_file_name(name) or name)
+                        problems.pop(name, None)
+                    settle(shard, rows_of.pop(shard, {}), dropped)
                 problems.update(child_problems)
                 for name in child_vanished:
                     sig.pop(name, None)
         self._written.clear()
-        new_parts = self._changed_parts(parts, changed, rows, dropped)
-        rows.clear()  # encoded now: at 100,000 papers this keeps a first command under 300 MB
         vanished = listed.difference(sig)  # removed while this command parsed them
         if vanished:
             scan = scan.without(vanished)
