@@ -20,9 +20,11 @@ What is compared, and what is not alike:
 - The peers' libraries hold what papercli's BibTeX export holds (keys, authors, titles, years,
   arXiv ids, URLs), not papercli's abstracts, notes or tags: they carry less text than
   papercli's own library.
-- papercli's searches print the best 20; the peers print every match (neither has a limit).
-  papis prints a folder per paper unless given a format, so its list rows name the fields
-  papercli's list shows.
+- papercli's searches print the best 20; the peers print every match (neither has a limit
+  option). papis prints a folder per paper unless given a format, so its list rows print the
+  fields papercli's list shows.
+- The peak memory column is the peer's own process: papis filters in worker processes, whose
+  memory is not counted.
 - pubs has no "show": its nearest is ``list citekey:KEY`` (one line); papis's is the export of
   one paper's record as YAML. pubs adds a paper by hand only through an editor: its nearest is
   ``add`` of a one-entry .bib file.

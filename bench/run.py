@@ -347,8 +347,10 @@ def ready_peers(
     for peer in found:
         try:
             seconds, now = peer.ensure_library(size, bib, peer_env)
-            # The first command of a peer after its build (papis loads its cache) is not timed.
-            peers.run_checked(peer.argv(size, peer.cases[0][2], "", ""), peer_env)
+            # The first search after a build (papis may index, both byte-compile) is not timed;
+            # it also checks that the library answers.
+            search = next(args for of, _, args in peer.cases if of == "search author")
+            peers.run_checked(peer.argv(size, search, "", ""), peer_env)
         except peers.PeerFailed as error:
             print(f"  ({peer.name} skipped at {size} papers: {error})", flush=True)
             continue
