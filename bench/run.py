@@ -1,6 +1,7 @@
 """Time papercli commands as whole processes against the floor any Typer CLI pays.
 
     python bench/run.py [--sizes 10000,100000] [--runs 7] [--import-runs 2] [--only list,search]
+                        [--peers VENV]
 
 Builds synthetic libraries (bench/make_library.py) under bench/_work/ once and reuses them,
 warms papercli's cache, then runs each command and a minimal Typer app whose command does
@@ -8,7 +9,10 @@ nothing, in turn (A B A B ...), so that drift of the machine's speed hits both a
 median wall time of each, their ratio, the issue's target ratio and the peak memory (max RSS of
 the process; 300 MiB is the ceiling at 100,000 papers). The cold case removes the cache before
 each run; the import cases import the library's own export into an empty library, then time
-the first search after it. Uses only the standard library and the installed papercli.
+the first search after it. With --peers, pubs and papis (from a virtual environment of their
+own) are timed on the same papers against the same floor, each row under papercli's for the
+same operation (peers.py holds their command lines and builds their libraries). Uses only the
+standard library and the installed papercli.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import peers
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
@@ -83,10 +89,14 @@ def papercli_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "papercli"]
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+def run_once(
+    argv: list[str], env: dict[str, str], stdin: int | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MiB, exit code of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -115,14 +125,16 @@ def measure(
     runs: int,
     before: Callable[[], None] | None = None,
     floor_env: dict[str, str] | None = None,
+    stdin: int | None = None,
 ) -> tuple[float, float, float, set[int]]:
     """Median wall seconds of ``argv_of(n)`` and of the floor, run in turn after one warm-up,
-    the largest peak memory (MiB) and the exit codes."""
+    the largest peak memory (MiB) and the exit codes. ``stdin`` is the command's (the
+    floor's is inherited)."""
     times, floors, peaks, codes = [], [], [], set()
     for n in range(runs + 1):
         if before is not None:
             before()
-        wall, peak, code = run_once(argv_of(n), env)
+        wall, peak, code = run_once(argv_of(n), env, stdin)
         floor_wall, _, _ = run_once(floor_cmd, floor_env or env)
         if n == 0:
             continue  # warm-up
@@ -141,26 +153,63 @@ def report(
     note = "" if target is None or ratio <= target else "over target"
     if peak >= 300:
         note = f"{note} over 300 MiB".strip()
-    if codes - {0}:
-        note = f"exit codes {sorted(codes)} {note}".strip()
     shown = "-" if target is None else f"{target:.1f}x"
+    timed, ratio_shown = f"{median:9.3f}", f"{ratio:6.2f}"
+    if codes - {0}:  # a command that failed has no time worth reading
+        timed, ratio_shown = f"{'failed':>9}", f"{'-':>6}"
+        note = f"exit codes {sorted(codes)}"
     print(
-        f"{name:22} {size:>7} {median:9.3f} {floor:8.3f} {ratio:6.2f} {shown:>7}"
-        f" {peak:9.1f}  {note}",
+        f"{name:22} {size:>7} {timed} {floor:8.3f} {ratio_shown} {shown:>7} {peak:9.1f}  {note}",
         flush=True,
     )
+
+
+def selected(wanted: list[str], *names: str) -> bool:
+    """Whether a row with any of these names is asked for by ``--only`` (prefixes)."""
+    return not wanted or any(name.startswith(w) for name in names for w in wanted)
+
+
+PEERS_HELP = """Peers (optional): --peers VENV also times pubs and papis, installed in a virtual
+environment of their own (pubs needs bibtexparser<2, papercli bibtexparser 2):
+  python3 -m venv /tmp/peers && /tmp/peers/bin/pip install pubs 'bibtexparser<2' papis
+Their rows stand under papercli's for the same operation, against the same floor; the exact
+command of each row is in bench/peers.py. Each peer's library is built once per size by its own
+import of bench/_work/lib{size}.bib (papis's with its cache off, then its cache built once) and
+reused; its build time is printed on every run. A peer missing from VENV is skipped. Without
+--peers only papercli and the standard library are needed."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog="Only papercli and the standard library are needed. Peers (pubs, papis) are not "
-        "run by this script: their figures in the README were measured separately.",
+        epilog=PEERS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--import-runs", type=int, default=2, help="runs of each import case")
-    parser.add_argument("--only", default="", help="comma-separated case prefixes to run")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated case prefixes to run; a peer's row runs with its papercli case"
+        " or by its own name ('pubs', 'papis list')",
+    )
+    parser.add_argument(
+        "--peers", type=Path, metavar="VENV", help="a virtual environment with pubs and/or papis"
+    )
+    parser.add_argument(
+        "--peer-max-size",
+        type=int,
+        default=10_000,
+        help="largest library the peers are timed on (building theirs at 100,000 takes pubs"
+        " about 7 min, papis longer)",
+    )
+    parser.add_argument(
+        "--all-peer-imports",
+        action="store_true",
+        help="time every peer's import, also where it takes minutes (by default pubs up to"
+        " 10,000 papers, papis up to 1,000)",
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     noop = WORK / "noop_typer.py"
@@ -175,6 +224,12 @@ def main() -> None:
     floor_cmd = [sys.executable, str(noop)]
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     print(f"python {sys.version.split()[0]}, papercli at {papercli[0]}, {args.runs} runs each")
+    found: list[peers.Peer] = []
+    if args.peers is not None:
+        found, missing = peers.find_peers(args.peers)
+        for line in missing:
+            print(line)
+    peer_env = peers.prepare(env) if found else env
     print(
         f"{'case':22} {'papers':>7} {'median s':>9} {'floor s':>8} {'ratio':>6} {'target':>7}"
         f" {'peak MiB':>9}  note"
@@ -191,13 +246,20 @@ def main() -> None:
             flush=True,
         )
         key = sorted(os.listdir(library / "papers"))[size // 2].removesuffix(".toml")
+        ready, peer_key = ready_peers(found, size, args.peer_max_size, base, env, peer_env)
         completions = [
             (name, [], t10, t100, f"papercli -L {library} {line.format(prefix=key[:6])}")
             for name, line, t10, t100 in COMPLETIONS
         ]
         cases = [(*case, "") for case in CASES] + completions
         for name, case_args, target_10k, target_100k, completing in cases:
-            if wanted and not any(name.startswith(w) for w in wanted):
+            beside = [
+                (peer, label, peer_args)
+                for peer in ready
+                for of, label, peer_args in peer.cases
+                if of == name and selected(wanted, name, label)
+            ]
+            if not beside and not selected(wanted, name):
                 continue
             case_env = completion_env(env, completing) if completing else env
             target = target_10k if size <= 10_000 else target_100k
@@ -215,16 +277,113 @@ def main() -> None:
             def drop_cache() -> None:
                 shutil.rmtree(WORK / "cache", ignore_errors=True)
 
-            cold = name == COLD
-            runs = args.import_runs if cold and size > 10_000 else args.runs
-            before = drop_cache if cold else None
-            result = measure(argv_of, floor_cmd, case_env, runs, before, floor_env=env)
-            report(name, size, result, target)
-            if cold:  # leave a warm cache for the cases after
-                subprocess.run([*base, "search", "x", "--limit", "1"], env=env, capture_output=True)
-                subprocess.run([*base, "export", "bibtex"], env=env, capture_output=True)
-        if not wanted or any("import".startswith(w) for w in wanted):
+            if selected(wanted, name):
+                cold = name == COLD
+                runs = args.import_runs if cold and size > 10_000 else args.runs
+                before = drop_cache if cold else None
+                result = measure(argv_of, floor_cmd, case_env, runs, before, floor_env=env)
+                report(name, size, result, target)
+                if cold:  # leave a warm cache for the cases after
+                    warm_argv = [*base, "search", "x", "--limit", "1"]
+                    subprocess.run(warm_argv, env=env, capture_output=True)
+                    subprocess.run([*base, "export", "bibtex"], env=env, capture_output=True)
+            for peer, label, peer_args in beside:
+
+                def peer_argv_of(
+                    n: int,
+                    peer: peers.Peer = peer,
+                    peer_args: list[str] = peer_args,
+                    size: int = size,
+                    key: str = peer_key,
+                ) -> list[str]:
+                    # A word: pubs reads a '-' in a tag as "remove".
+                    return peer.argv(size, peer_args, key, f"{size}n{n}t{time.time_ns()}")
+
+                result = measure(
+                    peer_argv_of, floor_cmd, peer_env, args.runs, None, env, subprocess.DEVNULL
+                )
+                report(label, size, result, None)
+        if selected(wanted, "import bibtex"):
             bench_import(size, base, papercli, floor_cmd, env, args.import_runs)
+        for peer in ready:
+            if not selected(wanted, "import bibtex", f"{peer.name} import"):
+                continue
+            if size > peer.import_up_to and not args.all_peer_imports:
+                print(
+                    f"{peer.name + ' import':22} {size:>7}  skipped: minutes at this size"
+                    " (--all-peer-imports times it)",
+                    flush=True,
+                )
+                continue
+            bench_peer_import(peer, size, bib_of(size, base, env), floor_cmd, env, peer_env, args)
+
+
+def bib_of(size: int, base: list[str], env: dict[str, str]) -> Path:
+    """bench/_work/lib{size}.bib: papercli's export of the synthetic library, written once."""
+    bib = WORK / f"lib{size}.bib"
+    if not bib.exists():
+        with bib.open("wb") as out:
+            subprocess.run([*base, "export", "bibtex"], env=env, stdout=out, check=True)
+    return bib
+
+
+def ready_peers(
+    found: list[peers.Peer],
+    size: int,
+    max_size: int,
+    base: list[str],
+    env: dict[str, str],
+    peer_env: dict[str, str],
+) -> tuple[list[peers.Peer], str]:
+    """The peers whose library of ``size`` papers is built (building it now if need be) and
+    warm, with the citation key their show and tag rows use; one line for each."""
+    if not found:
+        return [], ""
+    if size > max_size:
+        print(f"  (peers skipped at {size} papers: --peer-max-size is {max_size})", flush=True)
+        return [], ""
+    bib = bib_of(size, base, env)
+    ready = []
+    for peer in found:
+        try:
+            seconds, now = peer.ensure_library(size, bib, peer_env)
+            # The first search after a build (papis may index, both byte-compile) is not timed;
+            # it also checks that the library answers.
+            search = next(args for of, _, args in peer.cases if of == "search author")
+            peers.run_checked(peer.argv(size, search, "", ""), peer_env)
+        except peers.PeerFailed as error:
+            print(f"  ({peer.name} skipped at {size} papers: {error})", flush=True)
+            continue
+        when = "now" if now else "in an earlier run, reused"
+        print(
+            f"  ({peer.name}: library of {size} papers built by its import of {bib.name}"
+            f" {when}: {seconds:.1f} s)",
+            flush=True,
+        )
+        ready.append(peer)
+    return ready, peers.middle_key(bib) if ready else ""
+
+
+def bench_peer_import(
+    peer: peers.Peer,
+    size: int,
+    bib: Path,
+    floor_cmd: list[str],
+    env: dict[str, str],
+    peer_env: dict[str, str],
+    args: argparse.Namespace,
+) -> None:
+    """A peer's import of the same .bib into an empty library of its own, as papercli's."""
+
+    def fresh() -> None:
+        peer.empty_library("-import", peer_env)
+
+    def argv_of(n: int) -> list[str]:
+        return peer.import_argv("-import", bib)
+
+    result = measure(argv_of, floor_cmd, peer_env, args.import_runs, fresh, env, subprocess.DEVNULL)
+    report(f"{peer.name} import", size, result, None)
+    shutil.rmtree(peer.library("-import"), ignore_errors=True)
 
 
 def bench_import(
@@ -237,10 +396,7 @@ def bench_import(
 ) -> None:
     """``import bibtex`` of the library's own export into an empty library, then the first
     command after it (which the import leaves a ready cache for)."""
-    bib = WORK / f"lib{size}.bib"
-    if not bib.exists():
-        with bib.open("wb") as out:
-            subprocess.run([*base, "export", "bibtex"], env=env, stdout=out, check=True)
+    bib = bib_of(size, base, env)
     target_dir = WORK / f"import{size}"
 
     def fresh() -> None:
