@@ -53,7 +53,9 @@ CASES: list[tuple[str, list[str], float | None, float | None]] = [
     ("list --limit 20", ["list", "--limit", "20"], 1.5, 4.0),
     ("list --limit 0", ["list", "--limit", "0"], 1.5, None),
     ("show KEY", ["show", "{key}"], 1.5, 4.0),
-    ("add (by hand)", ["add", "--title", "Benchmark paper {n}", "--year", "2024"], 1.5, 4.0),
+    # A title starting with a word of its own: each run's paper gets a key of its own, as a
+    # new paper does (the same title every run made keys 2024benchmarka, ...b, ... pile up).
+    ("add (by hand)", ["add", "--title", "{word} benchmark paper {n}", "--year", "2024"], 1.5, 4.0),
     ("tag KEY", ["tag", "{key}", "bench{n}"], 1.5, 4.0),
     ("search title word", ["search", "speculative decoding", "--limit", "20"], 1.5, 4.0),
     ("search author", ["search", "author:hoffmann", "--limit", "20"], 1.5, 4.0),
@@ -82,6 +84,15 @@ def completion_env(env: dict[str, str], line: str) -> dict[str, str]:
     words = line.split()
     cword = len(words) if line.endswith(" ") else len(words) - 1
     return dict(env, _PAPERCLI_COMPLETE="complete_bash", COMP_WORDS=line, COMP_CWORD=str(cword))
+
+
+def letters(number: int) -> str:
+    """``number`` written in the letters a to z (a word no other run's title starts with)."""
+    word = ""
+    while number:
+        number, digit = divmod(number, 26)
+        word += chr(ord("a") + digit)
+    return word or "a"
 
 
 def papercli_command() -> list[str]:
@@ -272,7 +283,8 @@ def main() -> None:
                 size: int = size,
             ) -> list[str]:
                 stamp = f"{size}-{n}-{time.time_ns()}"
-                return [*base, *(a.format(key=key, n=stamp) for a in case_args)]
+                word = letters(time.time_ns())
+                return [*base, *(a.format(key=key, n=stamp, word=word) for a in case_args)]
 
             def drop_cache() -> None:
                 shutil.rmtree(WORK / "cache", ignore_errors=True)
