@@ -1446,7 +1446,7 @@ class Library:
             if name in sig and self._written.get(name, ((),))[0] != sig[name]
         )
         if writable and to_parse >= PARALLEL_PARSE_MIN:
-            helper = self._parse_in_child(todo[1::2], by_shard, sig, full_rebuild)
+            helper = self._parse_in_child(todo[1::2], by_shard, sig, full_rebuild, parts)
             if helper is not None:
                 todo = todo[::2]
         # One shard at a time, so a first run over 100,000 files holds one shard's papers in
@@ -1496,18 +1496,13 @@ class Library:
             if done is None:  # the helper failed: its shards are parsed here after all
                 parse_shards(helper[2])
             else:
-                child_rows, child_problems, child_vanished = done
-                rows_of: dict[int, dict[str, tuple[Any, ...]]] = {}
-                for key, row in child_rows.items():
-                    rows_of.setdefault(shard_of(key), {})[key] = row
-                del child_rows
+                child_parts, child_problems, child_vanished = done
                 for shard in helper[2]:
                     tokens[shard] = (tokens[shard] + 1) % (1 << 62)
-                    dropped = set()
                     for name in by_shard.get(shard, ()):
-                        dropped.add(key_of_file_name(name) or name)
                         problems.pop(name, None)
-                    settle(shard, rows_of.pop(shard, {}), dropped)
+                    cols, n_rows = child_parts[shard]
+                    new_parts[shard] = (cols, n_rows, int.from_bytes(os.urandom(7), "big"))
                 problems.update(child_problems)
                 for name in child_vanished:
                     sig.pop(name, None)
@@ -1606,11 +1601,13 @@ class Library:
         by_shard: dict[int, list[str]],
         sig: dict[str, tuple[int, int, int]],
         full_rebuild: bool,
+        parts: list[tuple[list[Any], int] | None],
     ) -> tuple[int, int, list[int]] | None:
         """Parse the files of ``shards`` in a forked process (a second processor does half
         the work of a first command on a new or rebuilt cache): it writes those shards and
-        sends back their rows, problems and the files that vanished. Returns (pid, the pipe to
-        read, the shards), or None when forking is not possible or not worth it."""
+        sends back their rows as columns (``_changed_parts`` of ``parts``), the problems and the
+        files that vanished. Returns (pid, the pipe to read, the shards), or None when forking
+        is not possible or not worth it."""
         import threading
 
         if (
@@ -1628,13 +1625,16 @@ class Library:
             return pid, fd, shards
         code = 1
         try:
-            rows: dict[str, tuple[Any, ...]] = {}
+            columns: dict[int, list[Any]] = {}
             problems: dict[str, str] = {}
             for shard in shards:
                 papers = {} if full_rebuild else (self._load_shard(shard) or {})
+                rows: dict[str, tuple[Any, ...]] = {}
+                dropped: set[str] = set()
                 for name in by_shard.get(shard, ()):
                     key = key_of_file_name(name) or name
                     papers.pop(key, None)
+                    dropped.add(key)
                     if name not in sig:
                         continue
                     paper = self._written_or_parsed(name, sig, problems)
@@ -1643,8 +1643,13 @@ class Library:
                         papers[key] = paper
                 if not self._write_shard(shard, papers):
                     raise OSError("cannot write the cache")
+                # As columns, here: the parent then neither decodes nor encodes these rows.
+                for done, (cols, n_rows, _) in self._changed_parts(
+                    parts, [shard], rows, dropped
+                ).items():
+                    columns[done] = [cols, n_rows]
             vanished = [n for s in shards for n in by_shard.get(s, ()) if n not in sig]
-            data = marshal.dumps((rows, problems, vanished))
+            data = marshal.dumps((columns, problems, vanished))
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             code = 0
@@ -1750,18 +1755,25 @@ def fork_with_pipe() -> tuple[int, int] | None:
 
 def _child_result(
     pid: int, read_fd: int, shards: list[int]
-) -> tuple[dict[str, tuple[Any, ...]], dict[str, str], list[str]] | None:
-    """What the helper of ``Library._parse_in_child`` sent, or None when it failed."""
+) -> tuple[dict[int, tuple[list[Any], int]], dict[str, str], list[str]] | None:
+    """What the helper of ``Library._parse_in_child`` sent (each of ``shards`` as columns,
+    the problems, the files that vanished), or None when it failed or sent something else."""
     with os.fdopen(read_fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0 or not data:
         return None
     try:
-        rows, problems, vanished = marshal.loads(data)
+        columns, problems, vanished = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
-    return rows, problems, vanished
+    parts: dict[int, tuple[list[Any], int]] = {}
+    for shard in shards:
+        part = columns.get(shard) if isinstance(columns, dict) else None
+        if not isinstance(part, list) or len(part) != 2 or not _columns_fit(*part):
+            return None
+        parts[shard] = (part[0], part[1])
+    return parts, problems, vanished
 
 
 def _inside(directory: Path, path: Path) -> bool:
