@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from papercli.bibtex import Prepared, prepare_entry
 from papercli.library import Library, atomic_write, shard_of
 
-ENTRY_CACHE_VERSION = 3  # 2: what each entry lacks for a citation; 3: compressed
+ENTRY_CACHE_VERSION = 4  # 2: what each entry lacks for a citation; 3: compressed; 4: zstd
 # key -> (aliases with a record of their own, {name written under -> Prepared as a tuple})
 _Stored = dict[str, tuple[tuple[str, ...], dict[str, tuple[Any, ...]]]]
 
@@ -52,15 +51,15 @@ def _path(library: Library, shard: int, biblatex: bool) -> Any:
 
 
 def _load(library: Library, shard: int, biblatex: bool, sig: tuple[int, ...]) -> _Stored:
-    from papercli.cachefile import read_trusted, safe_loads
+    from papercli.cachefile import read_trusted, safe_loads, unpack
 
     raw = read_trusted(_path(library, shard, biblatex))
     if raw is None:
         return {}
     try:
-        data = safe_loads(zlib.decompress(raw))
+        data = safe_loads(unpack(raw))
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            IndexError, KeyError, MemoryError, RecursionError, zlib.error):  # fmt: skip
+            IndexError, KeyError, MemoryError, RecursionError):  # fmt: skip
         return {}
     if (
         not isinstance(data, dict)
@@ -76,14 +75,14 @@ def _load(library: Library, shard: int, biblatex: bool, sig: tuple[int, ...]) ->
 def _save(
     library: Library, shard: int, biblatex: bool, sig: tuple[int, ...], papers: _Stored
 ) -> None:
-    from papercli.cachefile import private_dir
+    from papercli.cachefile import pack, private_dir
 
     folder = library.cache_dir / "entries"
     if not private_dir(folder):
         return
     data = {"code": _code_sig(), "sig": sig, "papers": papers}
     try:
-        packed = zlib.compress(pickle.dumps(data, protocol=5), 1)  # text: about a third
+        packed = pack(pickle.dumps(data, protocol=5))  # text: about a fifth
         atomic_write(_path(library, shard, biblatex), packed, durable=False)
     except (OSError, ValueError, TypeError, pickle.PicklingError):
         pass  # a cache that cannot be written only costs speed

@@ -70,7 +70,7 @@ FORMAT_VERSION = 2  # 2: keys verbatim, aliases, BibTeX records (see docs/librar
 SETTINGS_FILE = "library.toml"
 PAPERS_DIR = "papers"
 LOCK_FILE = ".papercli.lock"
-CACHE_VERSION = 7  # 6: shards compressed; 7: the index's rows in one file per shard
+CACHE_VERSION = 8  # 6: shards compressed; 7: the index's rows in one file per shard; 8: zstd
 SHARDS = 64
 
 
@@ -1385,15 +1385,15 @@ class Library:
     def _load_shard(self, shard: int) -> dict[str, Paper] | None:
         if not self.cache_usable:
             return None
-        from papercli.cachefile import read_trusted, safe_loads
+        from papercli.cachefile import read_trusted, safe_loads, unpack
 
         raw = read_trusted(self.shard_path(shard))
         if raw is None:
             return None
         try:
-            data = safe_loads(zlib.decompress(raw))
+            data = safe_loads(unpack(raw))
         except (_pickle().UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-                IndexError, KeyError, MemoryError, RecursionError, zlib.error):  # fmt: skip
+                IndexError, KeyError, MemoryError, RecursionError):  # fmt: skip
             return None
         return data if isinstance(data, dict) else None
 
@@ -1700,9 +1700,10 @@ class Library:
     def _write_shard(self, shard: int, papers: dict[str, Paper]) -> bool:
         """Best effort: a cache that cannot be written only costs speed."""
         try:
-            # Compressed (zlib's fastest level): abstracts and notes shrink about threefold, so
-            # the cache stays smaller than the library, for a few ms per shard loaded.
-            data = zlib.compress(_pickle().dumps(papers, protocol=5), 1)
+            from papercli.cachefile import pack
+
+            # Compressed (cachefile.pack): the cache stays smaller than the library.
+            data = pack(_pickle().dumps(papers, protocol=5))
             atomic_write(self.shard_path(shard), data, durable=False)
             return True
         except (OSError, ValueError, TypeError, _pickle().PicklingError):
