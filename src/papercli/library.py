@@ -745,6 +745,8 @@ class Library:
         # paper), so the cache takes them without parsing the files again (an import of
         # 100,000 papers leaves the cache ready).
         self._written: dict[str, tuple[tuple[int, int, int], Paper]] = {}
+        # How many written papers the cache may take unparsed (``Writer._remember``).
+        self.remember_max = REMEMBER_MAX
         # [id, number of rows] of each shard's rows file as index.bin last named them.
         self._part_ids: list[list[int]] | None = None
         self.notices: list[str] = []  # said once by the CLI (an untrusted cache)
@@ -1893,7 +1895,7 @@ class Writer:
         """Hand a written paper to the cache, keyed on the file's signature now; beyond
         ``REMEMBER_MAX`` papers they are parsed by the next sync instead (a paper in memory
         costs more than parsing it again, and an import of 100,000 must not hold them all)."""
-        if len(self.library._written) >= REMEMBER_MAX:
+        if len(self.library._written) >= self.library.remember_max:
             return
         try:
             st = os.stat(path)
