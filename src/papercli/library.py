@@ -1124,7 +1124,9 @@ class Library:
             finally:
                 if checked is not None:
                     self._carry_full_check(checked)
-            _set_lock_state(fd, _FINISHED)  # not reached when the writer raised
+                # Also after an error: the writes remove their own temporary files then; only
+                # a kill, which runs no code, leaves the state "writing".
+                _set_lock_state(fd, _FINISHED)
         finally:
             os.close(fd)  # releases the flock
             self._index = None
