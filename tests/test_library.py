@@ -496,3 +496,36 @@ def test_a_writer_answers_key_questions_from_the_index_as_from_the_map(library: 
     assert answers[0][1] == ["new2024", "new2024"]
     assert answers[0][2][1] == "Jones2021b"
     assert answers[0][3] == [None, None, None]
+
+
+def test_large_library_mode_sees_a_paper_written_twice_under_its_old_inode(
+    cli: Runner, library: Path
+) -> None:
+    """A file papercli replaces twice can get its old inode back (ext4 does): the files
+    papercli wrote since the last full check are stat'ed by the next commands all the same,
+    so a status changed twice is never shown as it was."""
+    for i in range(4):
+        add(cli, f"Paper number {i} about something", "--year", str(2020 + i))
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "2"}
+    assert run_papercli("list", env=env).returncode == 0  # full check, stamp written
+    key = sorted(path.stem for path in (library / "papers").glob("*.toml"))[1]
+    for status in ("read", "reading"):
+        assert run_papercli("status", key, status, env=env).returncode == 0
+    listed = run_papercli("list", "--status", "reading", "--format", "key", env=env)
+    assert listed.stdout == f"{key}\n"
+    assert run_papercli("list", "--status", "unread", env=env).stdout.count("\n") == 3
+
+
+def test_an_interrupted_writer_leaves_no_temporary_file_behind(library: Path) -> None:
+    """A writer stopped by anything but a refusal (Ctrl-C during a batch's sync, a crash)
+    leaves the lock saying a write was under way: the next writer removes what it left."""
+    lib = Library.open(library)
+    leftover = library / "papers" / ".half2020.toml.abc123.tmp"
+    with pytest.raises(KeyboardInterrupt), lib.writing():
+        leftover.write_text("half")  # what an interrupted batch leaves
+        raise KeyboardInterrupt
+    assert leftover.exists()
+    with lib.writing() as writer:
+        writer.create(Paper(key="next2021", title="The next write"))
+    assert not leftover.exists()
+    assert [p.name for p in (library / "papers").iterdir()] == ["next2021.toml"]

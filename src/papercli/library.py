@@ -54,6 +54,7 @@ from papercli.errors import (
     LockTimeoutError,
     MalformedFileError,
     NotFoundError,
+    PapercliError,
     UsageError,
 )
 from papercli.models import (
@@ -404,9 +405,15 @@ def _recent_check(stamp: Path, dir_mtime: int, seconds: float, settled: bool = F
             return False
         if settled and checked - dir_mtime < 50_000_000:
             return False
-        return stamp.read_text() == str(dir_mtime)
+        return _stamp_lines(stamp)[0] == str(dir_mtime)
     except (OSError, ValueError):
         return False
+
+
+def _stamp_lines(stamp: Path) -> list[str]:
+    """The stamp of the last full check: the papers directory's mtime then, and the names of
+    the files papercli has written since (``Library._carry_full_check``)."""
+    return stamp.read_text().split("\n")
 
 
 def _write_stamp(stamp: Path, dir_mtime: int) -> None:
@@ -1119,42 +1126,55 @@ class Library:
                 _remove_leftovers(self.papers_dir)
             _set_lock_state(fd, _WRITING)
             checked = self._full_check_current()
+            writer = Writer(self)
             try:
-                yield Writer(self)
+                yield writer
+            except PapercliError:
+                # A refusal: the writes remove their own temporary files then.
+                _set_lock_state(fd, _FINISHED)
+                raise
+            else:
+                _set_lock_state(fd, _FINISHED)
+            # Any other exit (an interrupt during a batch's sync, a crash, a kill) leaves the
+            # state "writing": the next writer looks for temporary files left behind.
             finally:
                 if checked is not None:
-                    self._carry_full_check(checked)
-                # Also after an error: the writes remove their own temporary files then; only
-                # a kill, which runs no code, leaves the state "writing".
-                _set_lock_state(fd, _FINISHED)
+                    self._carry_full_check(checked, writer.written)
         finally:
             os.close(fd)  # releases the flock
             self._index = None
 
-    def _full_check_current(self) -> os.stat_result | None:
-        """The stamp of the last full check (large libraries only, see ``_scan``) when no file
-        was created, removed or renamed in papers/ since it, else None."""
+    def _full_check_current(self) -> tuple[os.stat_result, list[str]] | None:
+        """The stamp of the last full check (large libraries only, see ``_scan``) and the
+        names papercli wrote since, when nothing else created, removed or renamed a file in
+        papers/ since it; else None."""
         if not self.cache_usable:
             return None
         stamp = self.cache_dir / "verified"
         try:
             info = os.stat(stamp)
-            if stamp.read_text() == str(os.stat(self.papers_dir).st_mtime_ns):
-                return info
+            lines = _stamp_lines(stamp)
+            if lines[0] == str(os.stat(self.papers_dir).st_mtime_ns):
+                return info, lines[1:]
         except (OSError, ValueError):
             pass
         return None
 
-    def _carry_full_check(self, checked: os.stat_result) -> None:
+    def _carry_full_check(
+        self, checked: tuple[os.stat_result, list[str]], written: set[str]
+    ) -> None:
         """After this process's own writes (under the lock), the last full check still holds
-        for every file it did not write: the stamp takes the directory's new mtime and keeps
-        its age. Otherwise each ``add`` to a library of 100,000 papers made the next command
-        stat every file again (0.3 s) because papercli itself had changed the directory. What
-        papercli wrote has new inodes, so the next command sees it anyway."""
+        for every file it did not write: the stamp takes the directory's new mtime, keeps its
+        age, and names the files written, which the next commands stat (``_scan_against``)
+        until the next full check. Otherwise each ``add`` to a library of 100,000 papers made
+        the next command stat every file again (0.3 s) because papercli itself had changed the
+        directory. The names are needed: a file replaced twice can get its old inode back."""
+        info, before = checked
         stamp = self.cache_dir / "verified"
+        names = sorted(set(before).union(written))
         with contextlib.suppress(OSError):
-            stamp.write_text(str(os.stat(self.papers_dir).st_mtime_ns))
-            os.utime(stamp, ns=(checked.st_atime_ns, checked.st_mtime_ns))
+            stamp.write_text("\n".join([str(os.stat(self.papers_dir).st_mtime_ns), *names]))
+            os.utime(stamp, ns=(info.st_atime_ns, info.st_mtime_ns))
 
     # -- the derived cache ------------------------------------------------------------------
 
@@ -1251,15 +1271,20 @@ class Library:
             or not _recent_check(stamp, dir_mtime, FULL_STAT_EVERY)
         )
         if not full and cache is not None:
+            try:
+                written = set(_stamp_lines(stamp)[1:])
+            except (OSError, ValueError):
+                written = set()
             if (
-                cache["n_names"] == len(names)
+                not written
+                and cache["n_names"] == len(names)
                 and cache["names"] == _SEP.join(names)
                 and cache["stat"][0] == inos.tobytes()
             ):
                 sizes.frombytes(cache["stat"][1])
                 mtimes.frombytes(cache["stat"][2])
                 return scan
-            return self._scan_against(scan, cache)
+            return self._scan_against(scan, cache, written)
         try:
             fd = os.open(self.papers_dir, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as exc:
@@ -1289,7 +1314,7 @@ class Library:
             _write_stamp(stamp, dir_mtime)
         return scan
 
-    def _scan_against(self, scan: Scan, cache: dict[str, Any]) -> Scan:
+    def _scan_against(self, scan: Scan, cache: dict[str, Any], written: set[str]) -> Scan:
         """``scan``'s sizes and mtimes (it has the names and inodes just listed): the cache's
         for a file whose name and inode it knows, a stat for the others; and which files
         changed (``scan.changed``) or went (``scan.gone``), so that nobody compares 100,000
@@ -1308,6 +1333,9 @@ class Library:
         else:
             same_inode = iter([bool(old_ino) and old_ino[at] == inos[0] for at in picked])
         new = [i for i, same in enumerate(same_inode) if not same or found[i] is None]
+        # Files papercli wrote since the last full check are stat'ed even under a known inode:
+        # a file replaced twice can get its old inode back.
+        recheck = [i for i, name in enumerate(names) if name in written and found[i] is not None]
         for i in new:
             found[i] = None  # a file replaced under its name: its cached row goes
         if len(picked) > 1:
@@ -1317,18 +1345,22 @@ class Library:
             sizes.extend([old_size[at] if old_size else 0 for at in picked])
             mtimes.extend([old_mtime[at] if old_mtime else 0 for at in picked])
         vanished: list[int] = []
-        if new:
+        if new or recheck:
             fd = os.open(self.papers_dir, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                for i in new:
+                for i in new + recheck:
                     try:
                         st = os.stat(names[i], dir_fd=fd)
                     except FileNotFoundError:  # removed while we looked
                         vanished.append(i)
                         continue
-                    inos[i] = st.st_ino
-                    sizes[i] = st.st_size
-                    mtimes[i] = max(st.st_mtime_ns, st.st_ctime_ns)
+                    stat = (st.st_ino, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns))
+                    if found[i] is not None:  # rechecked: changed only if its stat did
+                        if stat == (inos[i], sizes[i], mtimes[i]):
+                            continue
+                        found[i] = None
+                        new.append(i)
+                    inos[i], sizes[i], mtimes[i] = stat
             finally:
                 os.close(fd)
         changed = {names[i]: (inos[i], sizes[i], mtimes[i]) for i in new if i not in vanished}
@@ -1844,6 +1876,7 @@ class Writer:
         self._exact_claimed: set[str] = set()  # aliases created by this writer
         # Inside ``batch()``: target path -> (temporary file written, its paper).
         self._staged: dict[Path, tuple[str, Paper]] | None = None
+        self.written: set[str] = set()  # names of the paper files this writer put in place
 
     def read(self, key: str) -> Paper:
         """The paper as it is on disk now (or as this writer's batch will put it there); a
@@ -1884,6 +1917,7 @@ class Writer:
                     self._staged = dict(list(staged.items())[placed:])  # removed below
                     raise LibraryError(f"{path}: cannot write ({exc.strerror})") from exc
                 placed += 1
+                self.written.add(path.name)
                 self._remember(path, paper)
             if staged:
                 _fsync_dir(self.library.papers_dir)
@@ -2060,10 +2094,12 @@ class Writer:
         old_path = self.library.path_for(old)
         new_path = self.library.path_for(paper.key)
         atomic_write(old_path, dump_paper(paper, _previous(old_path)))
+        self.written.add(old_path.name)
         try:
             os.rename(old_path, new_path)
         except OSError as exc:
             raise LibraryError(f"{new_path}: cannot rename ({exc.strerror})") from exc
+        self.written.add(new_path.name)
         _fsync_dir(new_path.parent)
 
     def _write(self, path: Path, data: bytes, paper: Paper | None = None) -> None:
@@ -2085,5 +2121,6 @@ class Writer:
                 self._staged[path] = (stage_file(path, data), paper)
                 return
             atomic_write(path, data)
+            self.written.add(path.name)
         except OSError as exc:
             raise LibraryError(f"{path}: cannot write ({exc.strerror})") from exc
