@@ -394,26 +394,38 @@ def _stat_all(names: list[str], fd: int, scan: Scan) -> bool:
     return True
 
 
-def _recent_check(stamp: Path, dir_mtime: int, seconds: float, settled: bool = False) -> bool:
-    """True when the last full check is younger than ``seconds`` and the papers directory has
-    not changed since (its mtime is what the stamp file holds). ``settled``: and the
-    directory's last change was well before that check, so a change in the same tick of the
-    clock as the check (file times are that coarse) cannot hide behind an equal mtime."""
+class _Stamp(NamedTuple):
+    """The stamp of the last full check (``cache_dir/verified``), read once per command."""
+
+    times: tuple[int, int]  # the file's atime and mtime; the mtime is when that check ran
+    dir_mtime: str  # the papers directory's mtime then
+    written: list[str]  # the files papercli wrote since (``Library._carry_full_check``)
+
+
+def _read_stamp(path: Path) -> _Stamp | None:
     try:
-        checked = os.stat(stamp).st_mtime_ns
-        if time.time_ns() - checked > seconds * 1e9:
-            return False
-        if settled and checked - dir_mtime < 50_000_000:
-            return False
-        return _stamp_lines(stamp)[0] == str(dir_mtime)
+        info = os.stat(path)
+        first, *written = path.read_text().split("\n")
     except (OSError, ValueError):
+        return None
+    return _Stamp((info.st_atime_ns, info.st_mtime_ns), first, written)
+
+
+def _recent_check(
+    stamp: _Stamp | None, dir_mtime: int, seconds: float, settled: bool = False
+) -> bool:
+    """True when the last full check is younger than ``seconds`` and the papers directory has
+    not changed since (its mtime is what the stamp holds). ``settled``: and the directory's
+    last change was well before that check, so a change in the same tick of the clock as the
+    check (file times are that coarse) cannot hide behind an equal mtime."""
+    if stamp is None:
         return False
-
-
-def _stamp_lines(stamp: Path) -> list[str]:
-    """The stamp of the last full check: the papers directory's mtime then, and the names of
-    the files papercli has written since (``Library._carry_full_check``)."""
-    return stamp.read_text().split("\n")
+    checked = stamp.times[1]
+    if time.time_ns() - checked > seconds * 1e9:
+        return False
+    if settled and checked - dir_mtime < 50_000_000:
+        return False
+    return stamp.dir_mtime == str(dir_mtime)
 
 
 def _write_stamp(stamp: Path, dir_mtime: int) -> None:
@@ -1144,37 +1156,32 @@ class Library:
             os.close(fd)  # releases the flock
             self._index = None
 
-    def _full_check_current(self) -> tuple[os.stat_result, list[str]] | None:
+    def _full_check_current(self) -> _Stamp | None:
         """The stamp of the last full check (large libraries only, see ``_scan``) and the
         names papercli wrote since, when nothing else created, removed or renamed a file in
         papers/ since it; else None."""
         if not self.cache_usable:
             return None
-        stamp = self.cache_dir / "verified"
+        stamp = _read_stamp(self.cache_dir / "verified")
         try:
-            info = os.stat(stamp)
-            lines = _stamp_lines(stamp)
-            if lines[0] == str(os.stat(self.papers_dir).st_mtime_ns):
-                return info, lines[1:]
-        except (OSError, ValueError):
+            if stamp is not None and stamp.dir_mtime == str(os.stat(self.papers_dir).st_mtime_ns):
+                return stamp
+        except OSError:
             pass
         return None
 
-    def _carry_full_check(
-        self, checked: tuple[os.stat_result, list[str]], written: set[str]
-    ) -> None:
+    def _carry_full_check(self, checked: _Stamp, written: set[str]) -> None:
         """After this process's own writes (under the lock), the last full check still holds
         for every file it did not write: the stamp takes the directory's new mtime, keeps its
         age, and names the files written, which the next commands stat (``_scan_against``)
         until the next full check. Otherwise each ``add`` to a library of 100,000 papers made
         the next command stat every file again (0.3 s) because papercli itself had changed the
         directory. The names are needed: a file replaced twice can get its old inode back."""
-        info, before = checked
         stamp = self.cache_dir / "verified"
-        names = sorted(set(before).union(written))
+        names = sorted(set(checked.written).union(written))
         with contextlib.suppress(OSError):
             stamp.write_text("\n".join([str(os.stat(self.papers_dir).st_mtime_ns), *names]))
-            os.utime(stamp, ns=(info.st_atime_ns, info.st_mtime_ns))
+            os.utime(stamp, ns=checked.times)
 
     # -- the derived cache ------------------------------------------------------------------
 
@@ -1225,14 +1232,12 @@ class Library:
         """
         scan = Scan()
         names, (inos, sizes, mtimes) = scan.names, scan.stat
-        stamp = self.cache_dir / "verified"
+        stamp_path = self.cache_dir / "verified"
+        large = cache is not None and cache["n_names"] > FULL_STAT_LIMIT
+        stamp = _read_stamp(stamp_path) if large else None
         try:
             dir_mtime = scan.dir_mtime = os.stat(self.papers_dir).st_mtime_ns
-            if (
-                cache is not None
-                and cache["n_names"] > FULL_STAT_LIMIT
-                and _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True)
-            ):
+            if cache is not None and _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True):
                 # No file was created, removed or renamed since the last full check (the
                 # directory's mtime says so): its listing is the cache's; listing 100,000
                 # names would cost more than the rest of a command.
@@ -1271,10 +1276,7 @@ class Library:
             or not _recent_check(stamp, dir_mtime, FULL_STAT_EVERY)
         )
         if not full and cache is not None:
-            try:
-                written = set(_stamp_lines(stamp)[1:])
-            except (OSError, ValueError):
-                written = set()
+            written = set(stamp.written) if stamp is not None else set()
             if (
                 not written
                 and cache["n_names"] == len(names)
@@ -1311,7 +1313,7 @@ class Library:
         for i in reversed(gone):
             del names[i], inos[i], sizes[i], mtimes[i]
         if full and len(names) > FULL_STAT_LIMIT:
-            _write_stamp(stamp, dir_mtime)
+            _write_stamp(stamp_path, dir_mtime)
         return scan
 
     def _scan_against(self, scan: Scan, cache: dict[str, Any], written: set[str]) -> Scan:
@@ -1485,46 +1487,27 @@ class Library:
             helper = self._parse_in_child(todo[1::2], by_shard, sig, full_rebuild, parts)
             if helper is not None:
                 todo = todo[::2]
-        # One shard at a time, so a first run over 100,000 files holds one shard's papers in
-        # memory, not all of them.
-        parsed: list[Paper] = []
-
         new_parts: dict[int, tuple[list[Any], int, int]] = {}
 
-        def settle(shard: int, rows: dict[str, tuple[Any, ...]], dropped: set[str]) -> None:
-            """Shard ``shard``'s rows as columns at once: a first command over 100,000 files
-            never holds every paper's row as a tuple (it stays under 300 MB)."""
-            new_parts.update(self._changed_parts(parts, [shard], rows, dropped))
-
+        # One shard at a time, so a first run over 100,000 files holds one shard's papers in
+        # memory, not all of them.
         def parse_shards(shards: list[int]) -> None:
             nonlocal writable
             for shard in shards:
                 papers = {} if full_rebuild or not writable else (self._load_shard(shard) or {})
-                rows: dict[str, tuple[Any, ...]] = {}
-                dropped: set[str] = set()  # keys whose cached row goes (removed, or parsed)
-                for name in by_shard.get(shard, ()):
-                    key = key_of_file_name(name) or name
-                    problems.pop(name, None)
-                    rows.pop(key, None)
-                    dropped.add(key)
-                    papers.pop(key, None)
-                    if name not in sig:
-                        continue
-                    paper = self._written_or_parsed(name, sig, problems)
-                    if paper is not None:
-                        rows[key] = summarize(paper)
-                        papers[key] = paper
-                        parsed.append(paper)
+                rows, dropped = self._parse_shard(by_shard.get(shard, ()), sig, problems, papers)
                 if writable:
                     writable = self._write_shard(shard, papers)
                 if not writable:
                     # The shard on disk (if any) is older than these files: serve them instead.
-                    self._fresh.update((p.key, p) for p in parsed)
-                parsed.clear()
+                    self._fresh.update((key, papers[key]) for key in rows)
                 # Bumped even when nothing can be written: derived caches (the search index)
                 # then see the change in this process too.
                 tokens[shard] = (tokens[shard] + 1) % (1 << 62)
-                settle(shard, rows, dropped)
+                # As columns at once: a first command over 100,000 files never holds every
+                # paper's row as a tuple (it stays under 300 MB).
+                cols, n_rows = self._new_part(parts[shard] if parts else None, rows, dropped)
+                new_parts[shard] = (cols, n_rows, _new_id())
 
         parse_shards(todo)
         if helper is not None:
@@ -1537,8 +1520,7 @@ class Library:
                     tokens[shard] = (tokens[shard] + 1) % (1 << 62)
                     for name in by_shard.get(shard, ()):
                         problems.pop(name, None)
-                    cols, n_rows = child_parts[shard]
-                    new_parts[shard] = (cols, n_rows, int.from_bytes(os.urandom(7), "big"))
+                    new_parts[shard] = (*child_parts[shard], _new_id())
                 problems.update(child_problems)
                 for name in child_vanished:
                     sig.pop(name, None)
@@ -1562,30 +1544,41 @@ class Library:
         return Index(problems, tokens, parts)
 
     @staticmethod
-    def _changed_parts(
-        parts: list[tuple[list[Any], int] | None],
-        changed: list[int],
+    def _new_part(
+        old: tuple[list[Any], int] | None,
         rows: dict[str, tuple[Any, ...]],
         dropped: set[str],
-    ) -> dict[int, tuple[list[Any], int, int]]:
-        """shard -> (columns, number of rows, a new id) for each shard in ``changed``: its
-        cached columns patched with ``rows`` and ``dropped``, or ``rows`` alone when it had
-        none (a new cache, or a rows file missing or not the one named)."""
-        rows_of: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in changed}
-        for key, row in rows.items():
-            rows_of.setdefault(shard_of(key), {})[key] = row
-        dropped_of: dict[int, set[str]] = {}
-        for key in dropped:
-            dropped_of.setdefault(shard_of(key), set()).add(key)
-        new_parts: dict[int, tuple[list[Any], int, int]] = {}
-        for shard, shard_rows in rows_of.items():
-            old = parts[shard] if parts else None
-            if old is None:
-                cols, n_rows = encode_columns(list(shard_rows.values())), len(shard_rows)
-            else:
-                cols, n_rows = patched_columns(*old, shard_rows, dropped_of.get(shard, set()))
-            new_parts[shard] = (cols, n_rows, int.from_bytes(os.urandom(7), "big"))
-        return new_parts
+    ) -> tuple[list[Any], int]:
+        """A shard's columns and number of rows: ``old`` patched with ``rows`` and ``dropped``,
+        or ``rows`` alone when it had none (a new cache, or a rows file missing or not the
+        one named)."""
+        if old is None:
+            return encode_columns(list(rows.values())), len(rows)
+        return patched_columns(*old, rows, dropped)
+
+    def _parse_shard(
+        self,
+        names: Iterable[str],
+        sig: dict[str, tuple[int, int, int]],
+        problems: dict[str, str],
+        papers: dict[str, Paper],
+    ) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
+        """The files ``names`` of one shard parsed into ``papers`` (updated in place, a file
+        gone taken out): their summary rows, and the keys whose cached rows go."""
+        rows: dict[str, tuple[Any, ...]] = {}
+        dropped: set[str] = set()
+        for name in names:
+            key = key_of_file_name(name) or name
+            problems.pop(name, None)
+            dropped.add(key)
+            papers.pop(key, None)
+            if name not in sig:
+                continue
+            paper = self._written_or_parsed(name, sig, problems)
+            if paper is not None:
+                rows[key] = summarize(paper)
+                papers[key] = paper
+        return rows, dropped
 
     def _write_index(
         self,
@@ -1641,7 +1634,7 @@ class Library:
     ) -> tuple[int, int, list[int]] | None:
         """Parse the files of ``shards`` in a forked process (a second processor does half
         the work of a first command on a new or rebuilt cache): it writes those shards and
-        sends back their rows as columns (``_changed_parts`` of ``parts``), the problems and the
+        sends back their rows as columns (``_new_part`` of ``parts``), the problems and the
         files that vanished. Returns (pid, the pipe to read, the shards), or None when forking
         is not possible or not worth it."""
         import threading
@@ -1665,25 +1658,13 @@ class Library:
             problems: dict[str, str] = {}
             for shard in shards:
                 papers = {} if full_rebuild else (self._load_shard(shard) or {})
-                rows: dict[str, tuple[Any, ...]] = {}
-                dropped: set[str] = set()
-                for name in by_shard.get(shard, ()):
-                    key = key_of_file_name(name) or name
-                    papers.pop(key, None)
-                    dropped.add(key)
-                    if name not in sig:
-                        continue
-                    paper = self._written_or_parsed(name, sig, problems)
-                    if paper is not None:
-                        rows[key] = summarize(paper)
-                        papers[key] = paper
+                rows, dropped = self._parse_shard(by_shard.get(shard, ()), sig, problems, papers)
                 if not self._write_shard(shard, papers):
                     raise OSError("cannot write the cache")
                 # As columns, here: the parent then neither decodes nor encodes these rows.
-                for done, (cols, n_rows, _) in self._changed_parts(
-                    parts, [shard], rows, dropped
-                ).items():
-                    columns[done] = [cols, n_rows]
+                columns[shard] = list(
+                    self._new_part(parts[shard] if parts else None, rows, dropped)
+                )
             vanished = [n for s in shards for n in by_shard.get(s, ()) if n not in sig]
             data = marshal.dumps((columns, problems, vanished))
             with os.fdopen(fd, "wb") as out:
@@ -1771,6 +1752,11 @@ class Library:
 
 
 MAX_PAPER_BYTES = 64 * 1024 * 1024
+
+
+def _new_id() -> int:
+    """A rows file's id (see ``decode_part``)."""
+    return int.from_bytes(os.urandom(7), "big")
 
 
 def fork_with_pipe() -> tuple[int, int] | None:
