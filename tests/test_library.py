@@ -529,3 +529,19 @@ def test_an_interrupted_writer_leaves_no_temporary_file_behind(library: Path) ->
         writer.create(Paper(key="next2021", title="The next write"))
     assert not leftover.exists()
     assert [p.name for p in (library / "papers").iterdir()] == ["next2021.toml"]
+
+
+def test_large_library_mode_a_full_check_made_by_a_write_is_kept(
+    cli: Runner, library: Path
+) -> None:
+    """When a papercli write's own sync makes the minute's full check, the stamp it writes
+    is the one carried after the write: the next commands do not check every file again."""
+    for i in range(4):
+        add(cli, f"Paper number {i} about something", "--year", str(2020 + i))
+    env = {"PAPERCLI_FULL_STAT_LIMIT": "2"}
+    assert run_papercli("list", env=env).returncode == 0  # full check, stamp written
+    (stamp,) = Path(os.environ["PAPERCLI_CACHE_DIR"]).rglob("verified")
+    os.utime(stamp, (time.time() - 120, time.time() - 120))  # that check is two minutes old
+    added = run_papercli("add", "--title", "Written after a minute", "--year", "2024", env=env)
+    assert added.returncode == 0, added.stderr
+    assert time.time() - stamp.stat().st_mtime < 60  # add's sync checked every file, kept

@@ -1178,10 +1178,13 @@ class Library:
         the next command stat every file again (0.3 s) because papercli itself had changed the
         directory. The names are needed: a file replaced twice can get its old inode back."""
         stamp = self.cache_dir / "verified"
-        names = sorted(set(checked.written).union(written))
+        # A full check made while this writer held the lock (its sync) wrote a newer stamp:
+        # that one is carried, else the next command would find the check a minute old.
+        current = _read_stamp(stamp) or checked
+        names = sorted(set(current.written).union(written))
         with contextlib.suppress(OSError):
             stamp.write_text("\n".join([str(os.stat(self.papers_dir).st_mtime_ns), *names]))
-            os.utime(stamp, ns=checked.times)
+            os.utime(stamp, ns=current.times)
 
     # -- the derived cache ------------------------------------------------------------------
 
