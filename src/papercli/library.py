@@ -376,6 +376,12 @@ class Scan:
         )
 
 
+def list_paper_files(papers_dir: Path) -> list[str]:
+    """The names of the paper files in ``papers_dir``, listed in C (a third of the time of a
+    scandir loop in Python); hidden files (editors' swap files) are not papers."""
+    return [n for n in os.listdir(papers_dir) if n.endswith(".toml") and n[0] != "."]
+
+
 def _stat_all(names: list[str], fd: int, scan: Scan) -> bool:
     """Every file's inode, size and change time into ``scan`` (the common case, in one tight
     loop); False, with ``scan`` untouched, when a file went away meanwhile (the caller's
@@ -1239,7 +1245,14 @@ class Library:
         large = cache is not None and cache["n_names"] > FULL_STAT_LIMIT
         stamp = _read_stamp(stamp_path) if large else None
         try:
-            dir_mtime = scan.dir_mtime = os.stat(self.papers_dir).st_mtime_ns
+            dir_info = os.stat(self.papers_dir)
+            dir_mtime = scan.dir_mtime = dir_info.st_mtime_ns
+            if cache is None or cache["n_names"] <= FULL_STAT_LIMIT:
+                from papercli import early_scan
+
+                early = early_scan.take(self.papers_dir, dir_info)
+                if early is not None:
+                    return early
             if cache is not None and _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True):
                 # No file was created, removed or renamed since the last full check (the
                 # directory's mtime says so): its listing is the cache's; listing 100,000
@@ -1251,9 +1264,7 @@ class Library:
             if cache is None or cache["n_names"] <= FULL_STAT_LIMIT:
                 # Every file is stat'ed (below), which gives the inodes: the names alone are
                 # listed, in C (a third of the time of a scandir loop in Python).
-                names.extend(
-                    [n for n in os.listdir(self.papers_dir) if n.endswith(".toml") and n[0] != "."]
-                )
+                names.extend(list_paper_files(self.papers_dir))
                 inos.frombytes(bytes(8 * len(names)))  # placeholders: the stat gives them
             else:
                 # Names and inodes (no stat): a comprehension per field, a third faster than

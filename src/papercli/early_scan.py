@@ -1,0 +1,169 @@
+"""The paper files' stat, taken by a forked child while the parent imports Typer and rich.
+
+Every command that reads the index first stats every paper file, so that a file edited in
+place is seen (``Library._scan``): about 25 ms for 10,000 files, a sixth of what any Typer
+command pays to start. That work needs nothing the imports bring, so ``start`` forks a child
+before them; it lists and stats the papers directory and sends the result through a pipe,
+on another core while the parent imports. ``take`` hands the result to ``Library._scan``.
+
+What it does not do: decide anything. The result is a hint, used only when it is surely the
+listing the parent would have made: the same directory, not changed since the child listed it
+(its mtime), and last changed well before that (file times are as coarse as a clock tick, so a
+change in the same tick could hide behind an equal mtime). Anything else (no fork, a child
+that failed or was killed, a library above ``FULL_STAT_LIMIT`` files, another directory) gives
+None, and the parent lists and stats as it would have. A command that never asks leaves the
+child blocked on the pipe until the parent exits; it then exits too.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from papercli.errors import PapercliError
+
+if TYPE_CHECKING:
+    from papercli.library import Scan
+
+# The commands that never read the index (help, version and completions return before).
+_NO_INDEX = {"init"}
+# The directory's last change must be this much older than the child's listing (as in
+# library._recent_check): a change in the same tick of the file clock shows a later mtime.
+_SETTLED_NS = 50_000_000
+
+# (papers directory, child's pid, read end of its pipe), while a child's answer is awaited.
+_pending: tuple[Path, int, int] | None = None
+
+
+def start(argv: list[str]) -> None:
+    """Fork the child for the command line ``argv`` when its command reads the index."""
+    global _pending
+    papers_dir = _papers_dir_of(argv)
+    if papers_dir is None or _pending is not None:
+        return
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return
+    if pid == 0:  # the child
+        try:
+            os.close(read_end)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends it with the parent
+            _send(write_end, _listing(papers_dir))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    _pending = (papers_dir, pid, read_end)
+
+
+def _papers_dir_of(argv: list[str]) -> Path | None:
+    """The papers directory of the library ``argv`` names (as the CLI will find it), when its
+    command reads the index; None for help, version, completions, ``init`` and no command."""
+    if os.environ.get("_PAPERCLI_COMPLETE") or os.environ.get("PAPERCLI_NO_EARLY_SCAN"):
+        return None
+    option: Path | None = None
+    command = None
+    words = iter(argv)
+    for word in words:
+        if word in ("--help", "-h", "--version"):
+            return None
+        if word in ("--library", "-L"):
+            value = next(words, None)
+            option = Path(value) if value else None
+        elif word.startswith("--library="):
+            option = Path(word.partition("=")[2])
+        elif command is None and not word.startswith("-"):
+            command = word
+    if command is None or command in _NO_INDEX:
+        return None
+    from papercli.config import library_path
+    from papercli.library import PAPERS_DIR
+
+    try:
+        root, _ = library_path(option)
+    except (PapercliError, OSError, ValueError):
+        return None  # the CLI reports a bad config file or option itself
+    return root / PAPERS_DIR
+
+
+def _listing(papers_dir: Path) -> tuple[Any, ...] | None:
+    """What ``Library._scan`` lists (the directory's identity and mtime, then each paper
+    file's name, inode, size and change time), or None when it cannot be had in one go."""
+    from papercli.library import FULL_STAT_LIMIT, Scan, _stat_all, list_paper_files
+
+    started = time.time_ns()
+    try:
+        info = os.stat(papers_dir)
+        names = list_paper_files(papers_dir)
+        if len(names) > FULL_STAT_LIMIT:
+            return None  # large libraries are checked another way (see Library._scan)
+        fd = os.open(papers_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        scan = Scan()
+        scan.names = names
+        if not _stat_all(names, fd, scan):
+            return None  # a file went away meanwhile: the parent's own scan handles that
+    finally:
+        os.close(fd)
+    return (
+        (info.st_dev, info.st_ino, info.st_mtime_ns, started),
+        "\x00".join(names),
+        *(column.tobytes() for column in scan.stat),
+    )
+
+
+def _send(fd: int, listing: tuple[Any, ...] | None) -> None:
+    data = memoryview(marshal.dumps(listing))
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
+    """The child's ``Scan`` of ``papers_dir`` when it is still the directory's listing (``now``
+    is the directory's stat, taken by the caller); else None. Asked once: the answer is gone
+    after."""
+    global _pending
+    if _pending is None:
+        return None
+    asked_dir, pid, read_end = _pending
+    _pending = None
+    chunks = []
+    try:
+        while chunk := os.read(read_end, 1 << 20):
+            chunks.append(chunk)
+    except OSError:
+        chunks = []
+    finally:
+        os.close(read_end)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    if asked_dir != papers_dir:
+        return None
+    try:
+        listing = marshal.loads(b"".join(chunks))
+    except (EOFError, ValueError, TypeError):
+        return None  # the child was killed before it finished
+    if listing is None:
+        return None
+    (dev, ino, mtime, started), joined, *columns = listing
+    if (now.st_dev, now.st_ino, now.st_mtime_ns) != (dev, ino, mtime):
+        return None  # a file was created, removed or renamed since the child listed
+    if started - mtime < _SETTLED_NS:
+        return None  # changed in the tick of the listing: maybe after it
+    from papercli.library import Scan
+
+    scan = Scan()
+    scan.dir_mtime = mtime
+    scan.names = joined.split("\x00") if joined else []
+    for column, raw in zip(scan.stat, columns, strict=True):
+        column.frombytes(raw)
+    return scan

@@ -1,0 +1,121 @@
+"""The early scan: the paper files' stat taken by a forked child while the parent imports
+(papercli.early_scan). A real fork and pipe each time; the library compares its answer with
+its own listing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from papercli import early_scan
+from papercli.library import Library
+
+from conftest import Runner, run_papercli
+
+
+def _settle(papers: Path) -> None:
+    """The directory last changed a second ago (file times are coarse: a change in the tick
+    of the listing is never trusted)."""
+    past = time.time() - 1
+    os.utime(papers, (past, past))
+
+
+def _own_scan(library: Path) -> tuple[list[str], list[bytes]]:
+    scan = Library.open(library)._scan(None)
+    return scan.names, [column.tobytes() for column in scan.stat]
+
+
+def test_the_childs_listing_is_the_librarys_own(filled: Path) -> None:
+    papers = filled / "papers"
+    _settle(papers)
+    early_scan.start(["list", "--tag", "x"])
+    scan = early_scan.take(papers, os.stat(papers))
+    assert scan is not None
+    assert len(scan.names) == len(list(papers.glob("*.toml"))) > 5
+    assert (scan.names, [column.tobytes() for column in scan.stat]) == _own_scan(filled)
+    assert early_scan.take(papers, os.stat(papers)) is None  # asked once
+
+
+def test_a_file_created_after_the_listing_makes_it_unused(filled: Path, cli: Runner) -> None:
+    papers = filled / "papers"
+    _settle(papers)
+    early_scan.start(["list"])
+    time.sleep(0.2)  # the child has listed
+    assert cli("add", "--title", "Written after the listing", "--year", "2024").exit_code == 0
+    assert early_scan.take(papers, os.stat(papers)) is None
+    # What Library._scan does then: its own listing, which has the new paper.
+    early_scan.start(["list"])
+    assert "Written after the listing" in "".join(
+        row.title for row in Library.open(filled).index().summaries()
+    )
+
+
+def test_a_directory_changed_in_the_listings_tick_is_not_trusted(filled: Path) -> None:
+    papers = filled / "papers"
+    os.utime(papers)  # now: a rename in the same tick could hide behind this mtime
+    early_scan.start(["search", "attention"])
+    assert early_scan.take(papers, os.stat(papers)) is None
+
+
+def test_another_library_gets_no_answer(filled: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(filled, other)
+    _settle(filled / "papers")
+    early_scan.start(["-L", str(other), "list"])
+    assert early_scan.take(filled / "papers", os.stat(filled / "papers")) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--help"],
+        ["list", "--help"],
+        ["export", "bibtex", "-h"],
+        ["--version"],
+        ["init", "somewhere"],
+        ["-L", "/nonexistent"],
+    ],
+)
+def test_no_child_for_what_reads_no_index(argv: list[str], filled: Path) -> None:
+    assert early_scan._papers_dir_of(argv) is None
+
+
+def test_the_library_option_is_read_as_the_cli_reads_it(tmp_path: Path) -> None:
+    assert early_scan._papers_dir_of(["-L", str(tmp_path), "list"]) == tmp_path / "papers"
+    assert early_scan._papers_dir_of([f"--library={tmp_path}", "show", "k"]) == (
+        tmp_path / "papers"
+    )
+
+
+def test_no_child_while_a_shell_completes(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_PAPERCLI_COMPLETE", "complete_bash")
+    assert early_scan._papers_dir_of(["list"]) is None
+
+
+def test_a_missing_papers_directory_gives_none(tmp_path: Path) -> None:
+    early_scan.start(["-L", str(tmp_path / "nothing"), "list"])
+    assert early_scan.take(tmp_path / "nothing" / "papers", os.stat(tmp_path)) is None
+
+
+def test_the_command_sees_an_edit_in_place_made_just_before_it(filled: Path) -> None:
+    """Through the console script: the child stats the file the edit changed (same inode,
+    same directory mtime), so the command lists the new title."""
+    papers = filled / "papers"
+    assert run_papercli("list").returncode == 0  # the cache is written
+    victim = sorted(papers.glob("*.toml"))[0]
+    text = victim.read_text()
+    _settle(papers)
+    with open(victim, "r+") as handle:
+        handle.write(text.replace('title = "', 'title = "Edited in place: ', 1))
+    listed = run_papercli("list", "--limit", "0")
+    assert listed.returncode == 0, listed.stderr
+    assert "Edited in place: " in listed.stdout
+    assert (
+        listed.stdout
+        == run_papercli("list", "--limit", "0", env={"PAPERCLI_NO_EARLY_SCAN": "1"}).stdout
+    )
