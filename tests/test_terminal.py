@@ -221,6 +221,35 @@ def test_piped_output_escapes_control_characters_among_clean_lines(
     )
 
 
+def test_piped_output_escapes_c1_and_isolates_in_authors_as_utf8(
+    cli: Runner, library: Path
+) -> None:
+    """Piped UTF-8 output is checked on its bytes (render.plain_columns): a C1 control (two
+    bytes) in an author and an isolate (three) in a title are found and escaped."""
+    (library / "papers" / "a.toml").write_text(
+        'title = "Caf\u00e9 \u2013 \u201cquoted\u201d"\nauthors = ["M\u00fcller, Jo"]\n'
+    )
+    (library / "papers" / "b.toml").write_text(
+        'title = "Left \u2067isolate"\nauthors = ["Evil\u009b, Eve"]\n'
+    )
+    lines = run_papercli("list", "--sort", "key", "--format", "key,authors,title").stdout
+    assert lines == (
+        "a\tJo M\u00fcller\tCaf\u00e9 \u2013 \u201cquoted\u201d\n"
+        "b\tEve Evil\\x9b\tLeft \\u2067isolate\n"
+    )
+
+
+def test_the_utf8_check_finds_what_the_text_check_finds() -> None:
+    from papercli.visible import acts_on_terminal, utf8_acts_on_terminal
+
+    points = [*range(0x3000), *range(0x3000, 0x110000, 61), 0xFEFF, 0x10FFFF]
+    for point in points:
+        if 0xD800 <= point < 0xE000:
+            continue
+        text = f"a\tb {chr(point)}\u00e9\u2013c\n"
+        assert utf8_acts_on_terminal(text.encode()) == acts_on_terminal(text), hex(point)
+
+
 def test_piped_output_does_not_import_rich(varied: Path) -> None:
     probe = (
         "import sys\n"

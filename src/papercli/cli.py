@@ -436,7 +436,10 @@ def list_cmd(
         for start in range(0, len(picked), 20000):
             part = picked[start : start + 20000]
             plain_columns(
-                partial(index.values_at, positions=part), len(part), fields or LIST_FIELDS
+                partial(index.values_at, positions=part),
+                len(part),
+                fields or LIST_FIELDS,
+                texts=partial(index.texts_at, positions=part),
             )
         return
     rows = index.rows_at(picked)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from papercli.library import Summary
 from papercli.models import Paper, authors_short, display_author, family_name
-from papercli.visible import acts_on_terminal, tab_separated, visible
+from papercli.visible import acts_on_terminal, tab_separated, utf8_acts_on_terminal, visible
 
 
 def console(stderr: bool = False) -> Any:
@@ -52,16 +52,7 @@ def _plain_columns(header: Sequence[str], rows: list[list[str]]) -> str:
 # Positions in a Summary tuple (search hits carry the same tuple).
 _KEY, _TYPE, _TITLE, _AUTHORS, _YEAR, _STATUS, _TAGS, _ARXIV = range(8)
 _DOI, _URL, _VENUE, _ADDED, _NOTES, _INCOMPLETE, _DATE = range(8, 15)
-
-_DISPLAYED: dict[str, str] = {}  # display_author's answers: authors recur, a list is long
-
-
-def _display(stored: str) -> str:
-    shown = _DISPLAYED.get(stored)
-    if shown is None:
-        shown = _DISPLAYED[stored] = display_author(stored)
-    return shown
-
+_AUTHORS_SHOWN = 18
 
 # The fields piped output and --format can show, each a full value on one line: the Summary
 # field it comes from and how a value of it is written (None: as it is).
@@ -70,9 +61,9 @@ PLAIN_FIELDS: dict[str, tuple[int, Callable[[Any], str] | None]] = {
     "year": (_YEAR, lambda year: str(year or "")),
     "status": (_STATUS, None),
     "type": (_TYPE, None),
-    "authors": (_AUTHORS, lambda authors: "; ".join([_display(a) for a in authors])),
+    "authors": (_AUTHORS_SHOWN, None),
     "first-author": (_AUTHORS, lambda authors: family_name(authors[0]) if authors else ""),
-    "tags": (_TAGS, ",".join),
+    "tags": (_TAGS, ",".join),  # see _JOINED
     "title": (_TITLE, None),
     "venue": (_VENUE, None),
     "arxiv": (_ARXIV, None),
@@ -82,6 +73,8 @@ PLAIN_FIELDS: dict[str, tuple[int, Callable[[Any], str] | None]] = {
     "added": (_ADDED, None),
     "notes": (_NOTES, str),
 }
+# Tuple fields written joined: given ``texts``, plain_columns asks for them joined.
+_JOINED = {"tags": ","}
 LIST_FIELDS = ("key", "year", "status", "authors", "tags", "title")
 SEARCH_FIELDS = ("key", "year", "score", "matched", "authors", "tags", "title")
 SEARCH_EXTRA = ("score", "matched")
@@ -121,12 +114,15 @@ def plain_columns(
     n_rows: int,
     fields: Sequence[str],
     extra: dict[str, Sequence[str]] | None = None,
+    texts: Callable[[int, str], Sequence[str]] | None = None,
 ) -> None:
     """``plain_table`` of ``n_rows`` papers given field by field: ``column(i)`` is Summary
-    field ``i`` of each (the index's columns, so listing 10,000 papers builds no row tuples).
+    field ``i`` of each (the index's columns, so listing 10,000 papers builds no row tuples);
+    ``texts(i, separator)``, when given, is tuple field ``i`` of each joined by ``separator``.
     Written a column at a time, then checked whole: escaping is needed only for the lines
     of a value with a tab, newline or control character, which the whole text's counts and
-    one search find."""
+    one search find (on its UTF-8 bytes when stdout writes UTF-8: the encoding is needed
+    anyway, and searching bytes is faster)."""
     if not n_rows:
         return
     cells: list[Sequence[str]] = []
@@ -135,17 +131,36 @@ def plain_columns(
             cells.append([str(value) for value in (extra or {})[name]])
             continue
         field, write = PLAIN_FIELDS[name]
+        if texts is not None and name in _JOINED:
+            cells.append(texts(field, _JOINED[name]))
+            continue
         values = column(field)
         cells.append(values if write is None else [write(value) for value in values])
-    lines = list(map("\t".join, zip(*cells, strict=True)))
-    text = "\n".join(lines)
-    if (
-        text.count("\t") != n_rows * (len(fields) - 1)
-        or text.count("\n") != n_rows - 1
-        or acts_on_terminal(text)
-    ):
-        text = "\n".join(tab_separated(list(line)) for line in zip(*cells, strict=True))
-    sys.stdout.write(text + "\n")
+    text = "\n".join(map("\t".join, zip(*cells, strict=True))) + "\n"
+    tabs = n_rows * (len(fields) - 1)
+    out = getattr(sys.stdout, "buffer", None)
+    try:
+        data = text.encode() if out is not None and _writes_utf8(sys.stdout) else None
+    except UnicodeEncodeError:  # a lone surrogate: the text path does what it always did
+        data = None
+    if out is not None and data is not None:
+        if (
+            data.count(b"\t") == tabs
+            and data.count(b"\n") == n_rows
+            and not utf8_acts_on_terminal(data)
+        ):
+            sys.stdout.flush()
+            out.write(data)
+            return
+    elif text.count("\t") == tabs and text.count("\n") == n_rows and not acts_on_terminal(text):
+        sys.stdout.write(text)
+        return
+    sys.stdout.write("\n".join(tab_separated(list(line)) for line in zip(*cells, strict=True)))
+    sys.stdout.write("\n")
+
+
+def _writes_utf8(stream: Any) -> bool:
+    return (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
 
 
 @dataclass

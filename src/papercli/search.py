@@ -63,8 +63,9 @@ R_KEY, R_TYPE, R_TITLE, R_AUTHORS, R_YEAR, R_STATUS, R_TAGS, R_ARXIV = range(8)
 R_DOI, R_URL, R_VENUE, R_ADDED, R_NOTES, R_INCOMPLETE, R_DATE = range(8, 15)
 _TUPLE_FIELDS = (R_AUTHORS, R_TAGS, R_INCOMPLETE)
 
-INDEX_VERSION = 9  # 5: Unicode words, one-letter words, no initials; 7: nicknames; 8: title
-# lengths; 9: the capitals of a key (Devlin2019BERT) are words of it too
+INDEX_VERSION = 10  # 5: Unicode words, one-letter words, no initials; 7: nicknames; 8: title
+# lengths; 9: the capitals of a key (Devlin2019BERT) are words of it too; 10: rows carry
+# the authors as shown
 INDEX_FILE = "search.idx"
 _MAGIC = b"PCSEARCH"
 MIN_SCORE = 30.0  # below this a paper is not a match
