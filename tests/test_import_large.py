@@ -57,6 +57,52 @@ def test_a_file_read_in_pieces_imports_as_the_whole_file(
     assert len(whole[2]) > 10
 
 
+DUPLICATES_BIB = """
+@article{first2020alpha, author = {Smith, Ann}, title = {Alpha Paper on Retrieval},
+  journal = {J}, year = 2020, doi = {10.1000/alpha}}
+@article{other2021, author = {Jones, Bo}, title = {Unrelated Work}, journal = {J}, year = 2021}
+@inproceedings{Smith20, author = {Smith, Ann}, title = {Alpha paper on retrieval},
+  booktitle = {Conf}, year = 2020, doi = {10.1000/ALPHA}, pages = {1--9}}
+@article{beta2019, author = {Lee, Cy}, title = {Beta Study of Sparse Attention Models},
+  journal = {J}, year = 2019, doi = {10.1000/beta}}
+@article{gamma2019, author = {Lee, Cy}, title = {Reinforcement Learning for Protein Folding},
+  journal = {J}, year = 2019, doi = {10.1000/beta}}
+@misc{alpha-again, author = {Smith, Ann}, title = {Alpha Paper on Retrieval}, year = 2020}
+"""
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_duplicates_across_pieces_are_found_from_the_papers_added(
+    cli: Runner, tmp_path: Path, dry_run: bool
+) -> None:
+    """An import keeps no identity of the papers it adds (at 100,000 entries they cost 50 MB):
+    a later entry sharing a DOI or a title with one reads it back, from the file written or
+    the dry run's pending papers. One entry a piece gives what the whole file gives."""
+    source = tmp_path / "dups.bib"
+    source.write_text(DUPLICATES_BIB)
+    results = []
+    for piece in ("1", "100000"):
+        library = tmp_path / f"lib{piece}"
+        assert cli("init", str(library), "--empty").exit_code == 0
+        args = ["-L", str(library), "import", "bibtex", str(source)]
+        done = run_papercli(*args, *(["--dry-run"] if dry_run else []),
+                            env={"PAPERCLI_IMPORT_PIECE": piece})  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        results.append((done.stdout, done.stderr, _library_contents(library)))
+    assert results[0] == results[1]
+    report = results[0][0] + results[0][1]
+    assert "Smith20" in report and "alpha-again" in report
+    assert "shares DOI 10.1000/beta with beta2019, but the titles differ" in report
+    if dry_run:
+        assert results[0][2] == {}
+        return
+    papers = results[0][2]
+    assert sorted(papers) == [
+        "beta2019.toml", "first2020alpha.toml", "gamma2019.toml", "other2021.toml"
+    ]  # fmt: skip
+    assert papers["first2020alpha.toml"]["aliases"] == ["Smith20", "alpha-again"]
+
+
 def _synthetic_bib(path: Path, count: int) -> None:
     rng = random.Random(5)
     words = "attention sparse retrieval scaling tuning alignment decoding memory graph".split()

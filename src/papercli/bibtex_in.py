@@ -389,15 +389,21 @@ class _Importer:
         self.pending: dict[str, Paper] = {}  # dry run: added or merged, never written
         self.suffix_hints: dict[str, int] = {}  # see keys.unique_key
         self.seen_dir: int | None = None  # the papers directory's mtime when last read
+        self.writer: Writer | None = None  # the piece's, while one is taken
         self.load()
 
     def load(self) -> None:
         """Keys, aliases and identities from the library's index."""
         from papercli.finder_cache import library_finder
+        from papercli.merge import DuplicateFinder
 
         self.seen_dir = self._dir_mtime()  # before the index: a later write is then seen
         index = self.library.index()
-        self.finder = library_finder(self.library)
+        # The papers this import adds are known by their signatures; an identity is read back
+        # when a later entry shares one (at 100,000 entries, holding them all cost 50 MB).
+        self.finder = library_finder(
+            self.library, lambda key: DuplicateFinder.identity(self.current(key, self.writer))
+        )
         # Every key and alias, case-folded -> the key of its paper.
         self.owners = {fold_key(name): key for name, key in index.key_names().items()}
         self.exact = dict(index.key_names())  # every key and alias as spelled -> its paper
@@ -428,6 +434,7 @@ class _Importer:
         from papercli.keys import make_key
         from papercli.merge import merge_into
 
+        self.writer = writer
         report = self.report
         report.skipped.extend(parsed.skipped)
         report.remarks.extend(parsed.remarks)
@@ -502,7 +509,7 @@ class _Importer:
                 writer.create(paper)
             else:
                 self.pending[paper.key] = paper
-            finder.add(paper)
+            finder.add(paper, keep=False)
             report.added.append((paper.key, where))
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from papercli.library import SHARDS, Library, atomic_write
-from papercli.merge import DuplicateFinder
+from papercli.merge import DuplicateFinder, Identity
 
 FINDER_CACHE_VERSION = 5  # 2: compressed; 3: signature -> keys per shard; 4: as text; 5: plain
 # Lookups in the texts before they are made into maps (an import looks up every entry).
@@ -136,8 +136,12 @@ def _as_map(text: str) -> dict[str, list[str]]:
     return found
 
 
-def library_finder(library: Library) -> DuplicateFinder:
-    """A finder of the library's papers, as ``DuplicateFinder.from_rows`` of its index."""
+def library_finder(
+    library: Library, added: Callable[[str], Identity] | None = None
+) -> DuplicateFinder:
+    """A finder of the library's papers, as ``DuplicateFinder.from_rows`` of its index.
+    ``added``: the identity of a paper added since the index was read, for a caller that adds
+    papers with ``keep=False`` (an import of 100,000 does not hold their identities)."""
     index = library.index()
     sigs = library.shard_sigs() if library.cache_usable else None
     texts: list[str | None] = []
@@ -160,8 +164,11 @@ def library_finder(library: Library) -> DuplicateFinder:
         found = index.position(key)
         return len(index) if found is None else found
 
+    def identity_of(key: str) -> Identity:
+        found = index.position(key)
+        if found is None and added is not None:
+            return added(key)
+        return DuplicateFinder.row_identity(index.row(len(index) if found is None else found))
+
     shards = [text for text in texts if text and text != "\n"]
-    return DuplicateFinder.from_signatures(
-        _ShardedSignatures(shards, position),
-        lambda key: DuplicateFinder.row_identity(index.row(position(key))),
-    )
+    return DuplicateFinder.from_signatures(_ShardedSignatures(shards, position), identity_of)

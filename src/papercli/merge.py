@@ -207,15 +207,18 @@ class DuplicateFinder:
                 sigs.append(f"title:{ntitle}")
         return sigs
 
-    def _register(self, key: str, who: Identity, url: str) -> None:
-        self._who.setdefault(key, who)
+    def _register(self, key: str, who: Identity, url: str, keep: bool = True) -> None:
+        if keep:
+            self._who.setdefault(key, who)
         for sig in self.signatures(who, url):
             keys = self._by.setdefault(sig, [])
             if key not in keys:
                 keys.append(key)
 
-    def add(self, paper: Paper) -> None:
-        self._register(paper.key, self.identity(paper), paper.url)
+    def add(self, paper: Paper, keep: bool = True) -> None:
+        """Know ``paper`` from now on. ``keep=False``: its signatures only; its identity is
+        asked of the finder's source when a later paper shares one (``from_signatures``)."""
+        self._register(paper.key, self.identity(paper), paper.url, keep)
 
     def find(self, paper: Paper) -> str | None:
         return self.match(paper).key
