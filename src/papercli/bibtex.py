@@ -425,11 +425,14 @@ def bibliography_parts(entries: Iterable[Prepared]) -> list[str]:
     preambles: dict[str, None] = {}
     for entry in entries:
         out.append(entry.text)
-        preambles.update(dict.fromkeys(entry.preambles))
+        # Most entries have none of these: a test is cheaper than an empty update.
+        if entry.preambles:
+            preambles.update(dict.fromkeys(entry.preambles))
         if entry.unsafe:
             seen = _unsafe.setdefault(entry.name, [])
             seen.extend(p for p in entry.unsafe if p not in seen)
-        _replaced.update(entry.replaced)
+        if entry.replaced:
+            _replaced.update(entry.replaced)
     head = []
     for preamble in preambles:  # the macros the entries' own .bib defined, first
         text, problems = safe_preamble(preamble)
@@ -438,11 +441,9 @@ def bibliography_parts(entries: Iterable[Prepared]) -> list[str]:
             seen.extend(p for p in problems if p not in seen)
         head.append(f"@preamble{{{text}}}\n")
     parts = [*head, "\n"] if head else []
-    for i, text in enumerate(out):
-        if i:
-            parts.append("\n")
-        parts.append(text)
-    return parts
+    separated = ["\n"] * (2 * len(out) - 1) if out else []
+    separated[::2] = out
+    return parts + separated
 
 
 def format_bibliography(papers: Iterable[Paper | tuple[Paper, str]], biblatex: bool = False) -> str:
@@ -493,6 +494,8 @@ def order_parents_last(items: list[tuple[str, Sequence[str]]]) -> list[int]:
     for name, parents in items:
         for parent in parents:
             children_of.setdefault(parent, []).append(name)
+    if not children_of:  # no entry names another (most libraries): the order stays
+        return list(range(len(items)))
     depth: dict[str, int] = {}
 
     def depth_of(name: str, trail: frozenset[str]) -> int:
@@ -503,5 +506,9 @@ def order_parents_last(items: list[tuple[str, Sequence[str]]]) -> list[int]:
         depth[name] = level
         return level
 
-    ranked = [(depth_of(name, frozenset()), i) for i, (name, _) in enumerate(items)]
+    # Only a parent has a depth above 0: the others are not looked at one by one.
+    ranked = [
+        (depth_of(name, frozenset()) if name in children_of else 0, i)
+        for i, (name, _) in enumerate(items)
+    ]
     return [i for _, i in sorted(ranked)]

@@ -209,18 +209,20 @@ def select_papers(
     tags_of = index.column(Summary._fields.index("tags")) if wanted_tags else []
     status_of = index.column(Summary._fields.index("status")) if status else []
     type_of = index.column(Summary._fields.index("type")) if kind else []
-    chosen: list[tuple[str, str]] = []
-    for key, name in candidates:
-        i = position[key]
-        if wanted_tags and not set(wanted_tags).issubset(tags_of[i]):
-            continue
-        if status and status_of[i] != status:
-            continue
-        if kind and type_of[i] != kind:
-            continue
-        if matching is not None and key not in matching:
-            continue
-        chosen.append((key, name))
+    chosen = candidates  # when nothing narrows the list (a whole export of 100,000 papers)
+    if wanted_tags or status or kind or matching is not None:
+        chosen = []
+        for key, name in candidates:
+            i = position[key]
+            if wanted_tags and not set(wanted_tags).issubset(tags_of[i]):
+                continue
+            if status and status_of[i] != status:
+                continue
+            if kind and type_of[i] != kind:
+                continue
+            if matching is not None and key not in matching:
+                continue
+            chosen.append((key, name))
     return Selection(
         [k for k, _ in chosen],
         [n for _, n in chosen],
@@ -344,6 +346,8 @@ def _prepared_named(library: Library, selection: Selection, biblatex: bool) -> l
             f"{len(absent)} entr{'y' if len(absent) == 1 else 'ies'} named in crossref, xdata, "
             f"entryset or related fields not in the library: {shown}{more}"
         )
+    if not any(entry.parents for entry in entries):
+        return entries  # nothing to move (most libraries)
     return [entries[i] for i in order_parents_last([(e.name, e.parents) for e in entries])]
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import chain
 from typing import Any
 
 from papercli.bibtex import Prepared, prepare_entry
@@ -98,7 +99,8 @@ def prepared_entries(
     by_shard: dict[int, list[int]] = {}
     for position, (key, _) in enumerate(requests):
         by_shard.setdefault(shard_of(key), []).append(position)
-    results: list[list[Prepared]] = [[] for _ in requests]
+    # Per request: its entries as plain tuples (more than one for a paper with aliases).
+    results: list[Sequence[tuple[Any, ...]] | None] = [None] * len(requests)
     sigs = library.shard_sigs() if library.cache_usable else None
     for shard in sorted(by_shard):
         positions = by_shard[shard]
@@ -110,10 +112,25 @@ def prepared_entries(
         for position in positions:
             key, name = requests[position]
             hit = stored.get(key)
-            names = [name] if name is not None else [key, *hit[0]] if hit else []
-            if hit is None or any(one not in hit[1] for one in names):
+            if hit is None:
                 wanted.setdefault(key, set()).add(name)
-        for paper in library.papers(sorted(wanted)) if wanted else ():
+                continue
+            aliases, entries = hit
+            if name is None and not aliases:
+                found = entries.get(key)  # the common case, without building a list of names
+                if found is None:
+                    wanted.setdefault(key, set()).add(name)
+                else:
+                    results[position] = (found,)
+                continue
+            names = [name] if name is not None else [key, *aliases]
+            if any(one not in entries for one in names):
+                wanted.setdefault(key, set()).add(name)
+            else:
+                results[position] = [entries[one] for one in names]
+        if not wanted:
+            continue
+        for paper in library.papers(sorted(wanted)):
             aliases = tuple(paper.alias_bibtex)
             entries = dict(stored[paper.key][1]) if paper.key in stored else {}
             for name in wanted.get(paper.key, ()):
@@ -123,11 +140,16 @@ def prepared_entries(
             stored[paper.key] = (aliases, entries)
         for position in positions:
             key, name = requests[position]
+            if results[position] is not None or key not in wanted:
+                continue
             found = stored.get(key)
             if found is None:
                 continue  # removed since the selection was made
             names = [name] if name is not None else [key, *found[0]]
-            results[position] = [Prepared(*found[1][one]) for one in names]
-        if wanted and cacheable and sig is not None:
+            results[position] = [found[1][one] for one in names]
+        if cacheable and sig is not None:
             _save(library, shard, biblatex, sig, stored)
-    return [entry for group in results for entry in group]
+    # tuple.__new__ makes a Prepared of a stored tuple in C: Prepared(*t) calls Python code,
+    # a tenth of a second for 100,000 entries.
+    make = partial(tuple.__new__, Prepared)
+    return list(map(make, chain.from_iterable(filter(None, results))))
