@@ -19,9 +19,9 @@ from conftest import Runner, run_papercli
 
 def _settle(papers: Path) -> None:
     """The directory last changed a second ago (file times are coarse: a change in the tick
-    of the listing is never trusted)."""
-    past = time.time() - 1
-    os.utime(papers, (past, past))
+    of the listing is never trusted), at a time with nanoseconds, as ext4 keeps them."""
+    past = time.time_ns() - 1_000_000_000 + 123_457
+    os.utime(papers, ns=(past, past))
 
 
 def _own_scan(library: Path) -> tuple[list[str], list[bytes]]:
@@ -58,6 +58,16 @@ def test_a_directory_changed_in_the_listings_tick_is_not_trusted(filled: Path) -
     papers = filled / "papers"
     os.utime(papers)  # now: a rename in the same tick could hide behind this mtime
     early_scan.start(["search", "attention"])
+    assert early_scan.take(papers, os.stat(papers)) is None
+
+
+def test_whole_seconds_are_not_trusted(filled: Path) -> None:
+    """A directory time in whole seconds (FAT, HFS+): a file created in the same second as
+    the listing would leave it unchanged, so the listing is never used there."""
+    papers = filled / "papers"
+    past = (time.time_ns() // 1_000_000_000 - 2) * 1_000_000_000
+    os.utime(papers, ns=(past, past))
+    early_scan.start(["list"])
     assert early_scan.take(papers, os.stat(papers)) is None
 
 

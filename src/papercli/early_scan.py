@@ -9,10 +9,12 @@ on another core while the parent imports. ``take`` hands the result to ``Library
 What it does not do: decide anything. The result is a hint, used only when it is surely the
 listing the parent would have made: the same directory, not changed since the child listed it
 (its mtime), and last changed well before that (file times are as coarse as a clock tick, so a
-change in the same tick could hide behind an equal mtime). Anything else (no fork, a child
-that failed or was killed, a library above ``FULL_STAT_LIMIT`` files, another directory) gives
-None, and the parent lists and stats as it would have. A command that never asks leaves the
-child blocked on the pipe until the parent exits; it then exits too.
+change in the same tick could hide behind an equal mtime), on a file system that keeps times
+finer than a millisecond (on one that keeps seconds, a change in the same second could).
+Anything else (no fork, a child that failed or was killed, a library above ``FULL_STAT_LIMIT``
+files, another directory) gives None, and the parent lists and stats as it would have. A
+command that never asks leaves the child blocked on the pipe until the parent exits; it then
+exits too.
 """
 
 from __future__ import annotations
@@ -159,6 +161,10 @@ def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
         return None  # a file was created, removed or renamed since the child listed
     if started - mtime < _SETTLED_NS:
         return None  # changed in the tick of the listing: maybe after it
+    if mtime % 1_000_000 == 0:
+        # Whole milliseconds (or seconds): a file system keeping coarse times (FAT, HFS+, some
+        # network mounts), where a change within the same second shows the same mtime.
+        return None
     from papercli.library import Scan
 
     scan = Scan()
