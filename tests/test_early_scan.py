@@ -61,6 +61,29 @@ def test_a_directory_changed_in_the_listings_tick_is_not_trusted(filled: Path) -
     assert early_scan.take(papers, os.stat(papers)) is None
 
 
+def test_the_child_holds_none_of_the_parents_stdio(filled: Path) -> None:
+    """A child whose answer is never asked for (``show`` of an exact key) waits on its pipe
+    until the parent exits: it must not keep the parent's stdout open meanwhile (a reader of
+    ``papercli ... |`` would wait for it)."""
+    papers = filled / "papers"
+    for i in range(1500):  # a listing larger than a pipe holds: the child waits, alive
+        (papers / f"paper{i:05d}-{'x' * 40}.toml").write_text('title = "T"\n')
+    _settle(papers)
+    early_scan.start(["show", "k"])
+    assert early_scan._pending is not None
+    pid = early_scan._pending[1]
+    deadline = time.monotonic() + 5
+    try:
+        while True:
+            targets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1, 2)}
+            if targets == {os.devnull} or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+    finally:
+        early_scan.take(papers, os.stat(papers))
+    assert targets == {os.devnull}
+
+
 def test_whole_seconds_are_not_trusted(filled: Path) -> None:
     """A directory time in whole seconds (FAT, HFS+): a file created in the same second as
     the listing would leave it unchanged, so the listing is never used there."""

@@ -56,6 +56,11 @@ def start(argv: list[str]) -> None:
         try:
             os.close(read_end)
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends it with the parent
+            # Never holding the parent's terminal or pipes: `papercli list | head` sees its
+            # end of input when the parent exits, whatever the child is doing.
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for stdio in (0, 1, 2):
+                os.dup2(quiet, stdio)
             _send(write_end, _listing(papers_dir))
         finally:
             os._exit(0)
