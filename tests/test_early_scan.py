@@ -4,8 +4,11 @@ its own listing."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -82,6 +85,41 @@ def test_the_child_holds_none_of_the_parents_stdio(filled: Path) -> None:
     finally:
         early_scan.take(papers, os.stat(papers))
     assert targets == {os.devnull}
+
+
+def test_a_writer_that_waited_for_the_lock_sees_an_edit_made_meanwhile(
+    cli: Runner, library: Path
+) -> None:
+    """The listing the child took at the start is not used by a command that then waited for
+    the lock: a paper edited in place during the wait (the directory's mtime unchanged) is
+    seen, so adding the same paper is refused, not written twice."""
+    assert cli("add", "--title", "Old scratch title", "--year", "2020", "--key",
+               "Scratch2020", "--author", "Ann Writer").exit_code == 0  # fmt: skip
+    assert run_papercli("list").returncode == 0  # the cache is written
+    papers = library / "papers"
+    _settle(papers)
+    lock = os.open(library / ".papercli.lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        adding = subprocess.Popen(
+            [sys.executable, "-m", "papercli", "add", "--title", "A quite distinctive title",
+             "--year", "2020", "--author", "Ann Writer", "--doi", "10.9999/distinct.1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        )  # fmt: skip
+        time.sleep(0.6)  # the child has listed; the command waits for the lock
+        path = papers / "Scratch2020.toml"
+        text = path.read_text().replace("Old scratch title", "A quite distinctive title")
+        text = text.replace("year = 2020", 'year = 2020\ndoi = "10.9999/distinct.1"')
+        with open(path, "r+") as handle:
+            handle.truncate()
+            handle.write(text)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
+    out, err = adding.communicate(timeout=60)
+    assert adding.returncode != 0, out
+    assert "Scratch2020" in err
+    assert sorted(p.name for p in papers.glob("*.toml")) == ["Scratch2020.toml"]
 
 
 def test_whole_seconds_are_not_trusted(filled: Path) -> None:

@@ -512,7 +512,10 @@ def editor_command() -> list[str]:
 def run_editor(path: Path) -> None:
     import subprocess
 
+    from papercli import early_scan
+
     command = editor_command()
+    early_scan.discard()  # its answer is of no use after an edit, and it would outlive it
     try:
         result = subprocess.run([*command, str(path)], check=False)
     except FileNotFoundError:

@@ -7,14 +7,18 @@ before them; it lists and stats the papers directory and sends the result throug
 on another core while the parent imports. ``take`` hands the result to ``Library._scan``.
 
 What it does not do: decide anything. The result is a hint, used only when it is surely the
-listing the parent would have made: the same directory, not changed since the child listed it
-(its mtime), and last changed well before that (file times are as coarse as a clock tick, so a
-change in the same tick could hide behind an equal mtime), on a file system that keeps times
-finer than a millisecond (on one that keeps seconds, a change in the same second could).
+listing the parent would have made:
+- asked for soon after the start: a command that waited (for the lock, the network, its
+  input) lists again, so a file edited in place meanwhile is seen;
+- of the same directory, not changed since the child listed it (its mtime);
+- last changed well before the listing: file times are as coarse as a clock tick, so a change
+  in the same tick could hide behind an equal mtime;
+- on a file system that keeps times finer than a millisecond (on one that keeps seconds, a
+  change in the same second could hide).
 Anything else (no fork, a child that failed or was killed, a library above ``FULL_STAT_LIMIT``
-files, another directory) gives None, and the parent lists and stats as it would have. A
-command that never asks leaves the child blocked on the pipe until the parent exits; it then
-exits too.
+files) gives None, and the parent lists and stats as it would have. A command that never
+asks (``show`` of an exact key) leaves the child waiting on the pipe until the parent exits or
+``discard`` ends it (before an editor runs).
 """
 
 from __future__ import annotations
@@ -37,8 +41,14 @@ _NO_INDEX = {"init"}
 # library._recent_check): a change in the same tick of the file clock shows a later mtime.
 _SETTLED_NS = 50_000_000
 
-# (papers directory, child's pid, read end of its pipe), while a child's answer is awaited.
-_pending: tuple[Path, int, int] | None = None
+# A listing taken longer ago than this is not used: the command waited (for the lock, the
+# network, its standard input) before reading the index, and a file edited in place meanwhile
+# must be seen. A command that waits for nothing asks about 0.1 s after its start.
+_FRESH_NS = 300_000_000
+
+# (papers directory, child's pid, read end of its pipe, when it was forked: monotonic ns),
+# while a child's answer is awaited.
+_pending: tuple[Path, int, int, int] | None = None
 
 
 def start(argv: list[str]) -> None:
@@ -65,7 +75,23 @@ def start(argv: list[str]) -> None:
         finally:
             os._exit(0)
     os.close(write_end)
-    _pending = (papers_dir, pid, read_end)
+    _pending = (papers_dir, pid, read_end, time.monotonic_ns())
+
+
+def discard() -> None:
+    """End the child and forget its answer (before running an editor or a viewer, which a
+    child left waiting would outlive as a zombie)."""
+    global _pending
+    if _pending is None:
+        return
+    _, pid, read_end, _ = _pending
+    _pending = None
+    os.close(read_end)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _papers_dir_of(argv: list[str]) -> Path | None:
@@ -139,7 +165,10 @@ def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
     global _pending
     if _pending is None:
         return None
-    asked_dir, pid, read_end = _pending
+    asked_dir, pid, read_end, forked = _pending
+    if asked_dir != papers_dir or time.monotonic_ns() - forked > _FRESH_NS:
+        discard()
+        return None
     _pending = None
     chunks = []
     try:
@@ -153,8 +182,6 @@ def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-    if asked_dir != papers_dir:
-        return None
     try:
         listing = marshal.loads(b"".join(chunks))
     except (EOFError, ValueError, TypeError):
