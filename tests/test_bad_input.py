@@ -180,3 +180,20 @@ def test_command_line_errors_are_one_line(library: Path) -> None:
         proc = run_papercli(*args)
         assert words in one_line_error(proc, 2)
         assert proc.stderr.startswith("papercli: error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["-L", "~no-such-user-papercli/lib", "list"], {}),
+        (["list"], {"PAPERCLI_LIBRARY": "~no-such-user-papercli/lib"}),
+        (["list"], {"PAPERCLI_CACHE_DIR": "~no-such-user-papercli/cache"}),
+    ],
+)
+def test_a_home_of_no_user_is_one_line(library: Path, args: list[str], env: dict[str, str]) -> None:
+    """``~user`` of a user who does not exist, in an option or the environment: pathlib
+    raises; papercli says which path and exits with the usage code."""
+    done = run_papercli(*args, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "~no-such-user-papercli" in done.stderr and "no such user" in done.stderr

@@ -31,10 +31,19 @@ def _platformdirs() -> Any:
     return platformdirs
 
 
+def expand_user(path: Path) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` made the home directory; raises
+    ``UsageError`` for a user who has none (pathlib raises RuntimeError)."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise UsageError(f"{path}: no such user's home directory; write the path in full") from None
+
+
 def config_path() -> Path:
     env = os.environ.get("PAPERCLI_CONFIG")
     if env:
-        return Path(env).expanduser()
+        return expand_user(Path(env))
     return Path(_platformdirs().user_config_dir(APP)) / "config.toml"
 
 
@@ -45,7 +54,7 @@ def default_library_path() -> Path:
 def cache_root() -> Path:
     env = os.environ.get("PAPERCLI_CACHE_DIR")
     if env:
-        return Path(env).expanduser()
+        return expand_user(Path(env))
     return Path(_platformdirs().user_cache_dir(APP))
 
 
@@ -123,7 +132,7 @@ def load_settings() -> Settings:
     if "library" in data:
         if not isinstance(data["library"], str) or not data["library"].strip():
             raise UsageError(f"{where}: library must be a path (a string), not {data['library']!r}")
-        settings.library = Path(data["library"]).expanduser()
+        settings.library = expand_user(Path(data["library"]))
     for table in ("arxiv", "display", "doi"):
         if table in data and not isinstance(data[table], dict):
             raise UsageError(f"{where}: {table} must be a table ([{table}]), not {data[table]!r}")
@@ -197,10 +206,10 @@ def library_path(
     """The library to use and whether it is the default one (which may be created on first
     run). The config file is read (with ``load``) only when neither option nor env names one."""
     if option is not None:
-        return option.expanduser(), False
+        return expand_user(option), False
     env = os.environ.get("PAPERCLI_LIBRARY")
     if env:
-        return Path(env).expanduser(), False
+        return expand_user(Path(env)), False
     settings = load()
     if settings.library is not None:
         return settings.library, False
