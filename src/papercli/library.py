@@ -121,7 +121,8 @@ class Summary(NamedTuple):
     isbn: str  # from the BibTeX record, for finding duplicates
     bibtex_type: str  # the BibTeX record's entry type, '' when papercli types the paper
     # The authors as piped output shows them ("Edward J. Hu; Yelong Shen"): made once when the
-    # paper is read, not for each of 10,000 papers a list writes.
+    # paper is read, not for each of 10,000 papers a list writes. A change to display_author
+    # must bump CACHE_VERSION and search.INDEX_VERSION, which keep it.
     authors_shown: str
 
 
