@@ -26,6 +26,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,11 @@ def start(argv: list[str]) -> None:
     """Fork the child for the command line ``argv`` when its command reads the index."""
     global _pending
     papers_dir = _papers_dir_of(argv)
+    threading = sys.modules.get("threading")  # not imported: no thread but this one
     if papers_dir is None or _pending is not None:
         return
+    if threading is not None and threading.active_count() > 1:
+        return  # a fork copies no other thread, and a lock one of them holds stays held
     try:
         read_end, write_end = os.pipe()
         pid = os.fork()
