@@ -132,6 +132,18 @@ def test_whole_seconds_are_not_trusted(filled: Path) -> None:
     assert early_scan.take(papers, os.stat(papers)) is None
 
 
+def test_no_answer_above_the_full_stat_limit(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library above ``FULL_STAT_LIMIT`` files is checked another way: the child stops
+    listing and answers nothing, and the library scans as it does at that size."""
+    import papercli.library
+
+    papers = filled / "papers"
+    _settle(papers)
+    monkeypatch.setattr(papercli.library, "FULL_STAT_LIMIT", 3)
+    early_scan.start(["list"])
+    assert early_scan.take(papers, os.stat(papers)) is None
+
+
 def test_another_library_gets_no_answer(filled: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     shutil.copytree(filled, other)

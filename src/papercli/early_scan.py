@@ -131,14 +131,21 @@ def _papers_dir_of(argv: list[str]) -> Path | None:
 def _listing(papers_dir: Path) -> tuple[Any, ...] | None:
     """What ``Library._scan`` lists (the directory's identity and mtime, then each paper
     file's name, inode, size and change time), or None when it cannot be had in one go."""
-    from papercli.library import FULL_STAT_LIMIT, Scan, _stat_all, list_paper_files
+    from papercli.library import FULL_STAT_LIMIT, Scan, _stat_all
 
     started = time.time_ns()
+    names: list[str] = []
     try:
         info = os.stat(papers_dir)
-        names = list_paper_files(papers_dir)
-        if len(names) > FULL_STAT_LIMIT:
-            return None  # large libraries are checked another way (see Library._scan)
+        with os.scandir(papers_dir) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".toml") and name[0] != ".":  # as list_paper_files
+                    names.append(name)
+                    if len(names) > FULL_STAT_LIMIT:
+                        # Large libraries are checked another way (see Library._scan): stop
+                        # here rather than list 100,000 names beside the parent doing so.
+                        return None
         fd = os.open(papers_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
