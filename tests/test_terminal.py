@@ -221,6 +221,18 @@ def test_piped_output_escapes_control_characters_among_clean_lines(
     )
 
 
+def test_piped_output_keeps_the_sort_order_when_it_escapes(cli: Runner, library: Path) -> None:
+    """With a value to escape (the slower path, line by line), the lines still come in the
+    sort's order, and without one too."""
+    for key, title in (("b", "Bee"), ("a", "Ay\\u001b[2J"), ("c", "Sea")):
+        (library / "papers" / f"{key}.toml").write_text(f'title = "{title}"\nyear = 2020\n')
+    lines = run_papercli("list", "--sort", "key", "--reverse", "--format", "key,title").stdout
+    assert lines == "c\tSea\nb\tBee\na\tAy\\x1b[2J\n"
+    (library / "papers" / "a.toml").write_text('title = "Ay"\nyear = 2020\n')
+    lines = run_papercli("list", "--sort", "key", "--reverse", "--format", "key,title").stdout
+    assert lines == "c\tSea\nb\tBee\na\tAy\n"
+
+
 def test_piped_output_escapes_c1_and_isolates_in_authors_as_utf8(
     cli: Runner, library: Path
 ) -> None:
