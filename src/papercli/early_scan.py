@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 
 # The commands that never read the index (help, version and completions return before).
 _NO_INDEX = {"init"}
-# The directory's last change must be this much older than the child's listing (as in
-# library._recent_check): a change in the same tick of the file clock shows a later mtime.
-_SETTLED_NS = 50_000_000
 
 # A listing taken longer ago than this is not used: the command waited (for the lock, the
 # network, its standard input) before reading the index, and a file edited in place meanwhile
@@ -202,14 +199,14 @@ def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
     (dev, ino, mtime, started), joined, *columns = listing
     if (now.st_dev, now.st_ino, now.st_mtime_ns) != (dev, ino, mtime):
         return None  # a file was created, removed or renamed since the child listed
-    if started - mtime < _SETTLED_NS:
+    from papercli.library import SETTLED_NS, Scan
+
+    if started - mtime < SETTLED_NS:
         return None  # changed in the tick of the listing: maybe after it
     if mtime % 1_000_000 == 0:
         # Whole milliseconds (or seconds): a file system keeping coarse times (FAT, HFS+, some
         # network mounts), where a change within the same second shows the same mtime.
         return None
-    from papercli.library import Scan
-
     scan = Scan()
     scan.dir_mtime = mtime
     scan.names = joined.split("\x00") if joined else []

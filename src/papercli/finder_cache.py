@@ -144,21 +144,20 @@ def library_finder(
     papers with ``keep=False`` (an import of 100,000 does not hold their identities)."""
     index = library.index()
     sigs = library.shard_sigs() if library.cache_usable else None
-    texts: list[str | None] = []
+    texts: list[str] = []
     for shard in range(SHARDS):
-        sig = sigs[shard] if sigs is not None else None
-        cacheable = sig is not None and len(sig) > 1
-        texts.append(_load(library, shard, sig) if sig is not None and cacheable else None)
-    for shard in range(SHARDS):
-        if texts[shard] is None:
+        # A shard whose file could not be written has only a token: nothing to key on.
+        sig = sigs[shard] if sigs is not None and len(sigs[shard]) > 1 else None
+        text = _load(library, shard, sig) if sig is not None else None
+        if text is None:
             by: dict[str, list[str]] = {}
             for row in index.shard_rows(shard)[1]:
                 for one in dict.fromkeys(DuplicateFinder.row_signatures(row)):
                     by.setdefault(one, []).append(row.key)
-            text = texts[shard] = _as_text(by)
-            sig = sigs[shard] if sigs is not None else None
-            if sig is not None and len(sig) > 1:
+            text = _as_text(by)
+            if sig is not None:
                 _save(library, shard, sig, text)
+        texts.append(text)
 
     def position(key: str) -> int:
         found = index.position(key)

@@ -89,6 +89,9 @@ def int_env(name: str, default: int) -> int:
 
 FULL_STAT_LIMIT = int_env("PAPERCLI_FULL_STAT_LIMIT", 20000)
 FULL_STAT_EVERY = 60.0  # seconds
+# A directory whose last change is this much older than a look at it cannot change again
+# behind an equal mtime (file times move by clock ticks of a few milliseconds).
+SETTLED_NS = 50_000_000
 # From this many files to parse, a forked process parses half of them.
 PARALLEL_PARSE_MIN = int_env("PAPERCLI_PARALLEL_PARSE_MIN", 2000)
 REMEMBER_MAX = 10_000  # papers written in a batch handed to the cache unparsed (Writer.batch)
@@ -436,7 +439,7 @@ def _recent_check(
     checked = stamp.times[1]
     if time.time_ns() - checked > seconds * 1e9:
         return False
-    if settled and checked - dir_mtime < 50_000_000:
+    if settled and checked - dir_mtime < SETTLED_NS:
         return False
     return stamp.dir_mtime == str(dir_mtime)
 
@@ -1019,7 +1022,7 @@ class Library:
         cache = self._load_cache()
         if cache is None or None in cache["part_cols"]:
             return None
-        return self._index_of(cache["problems"], cache["tokens"], cache["part_cols"])
+        return Index(cache["problems"], cache["tokens"], cache["part_cols"])
 
     # -- REF resolution ---------------------------------------------------------------------
 
@@ -1262,7 +1265,7 @@ class Library:
         try:
             dir_info = os.stat(self.papers_dir)
             dir_mtime = scan.dir_mtime = dir_info.st_mtime_ns
-            if cache is None or cache["n_names"] <= FULL_STAT_LIMIT:
+            if not large:
                 from papercli import early_scan
 
                 early = early_scan.take(self.papers_dir, dir_info)
@@ -1276,7 +1279,7 @@ class Library:
                 for column, raw in zip(scan.stat, cache["stat"], strict=True):
                     column.frombytes(raw)
                 return scan
-            if cache is None or cache["n_names"] <= FULL_STAT_LIMIT:
+            if not large:
                 # Every file is stat'ed (below), which gives the inodes: the names alone are
                 # listed, in C (a third of the time of a scandir loop in Python).
                 names.extend(list_paper_files(self.papers_dir))
@@ -1299,8 +1302,7 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"cannot list {self.papers_dir}: {exc.strerror}") from exc
         full = (
-            cache is None
-            or cache["n_names"] <= FULL_STAT_LIMIT
+            not large
             or len(names) <= FULL_STAT_LIMIT
             or not _recent_check(stamp, dir_mtime, FULL_STAT_EVERY)
         )
@@ -1399,11 +1401,10 @@ class Library:
             del names[i], inos[i], sizes[i], mtimes[i]
         kept = set(found)
         kept.discard(None)
-        fresh = changed
         scan.changed = changed
         scan.gone = [
             old_names[at] for at in range(len(old_names))
-            if at not in kept and old_names[at] not in fresh
+            if at not in kept and old_names[at] not in changed
         ]  # fmt: skip
         return scan
 
@@ -1476,7 +1477,7 @@ class Library:
         parts: list[tuple[list[Any], int] | None] = cache["part_cols"] if cache else []
         if cache is not None and None not in parts and scan.matches(cache):
             self._mark_current(scan.dir_mtime)
-            return self._index_of(cache["problems"], cache["tokens"], parts)
+            return Index(cache["problems"], cache["tokens"], parts)
         # The files to parse (name -> its stat) and the names whose rows go or change.
         sig: dict[str, tuple[int, int, int]]
         if cache is not None and scan.changed is not None and scan.gone is not None:
@@ -1564,13 +1565,7 @@ class Library:
         merged: list[tuple[list[Any], int] | None] = list(parts) if parts else [None] * SHARDS
         for shard, (cols, n_rows, _) in new_parts.items():
             merged[shard] = (cols, n_rows)
-        return self._index_of(problems, tokens, merged)
-
-    @staticmethod
-    def _index_of(
-        problems: dict[str, str], tokens: list[int], parts: list[tuple[list[Any], int] | None]
-    ) -> Index:
-        return Index(problems, tokens, parts)
+        return Index(problems, tokens, merged)
 
     @staticmethod
     def _new_part(
