@@ -124,11 +124,13 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
     chapter = tmp_path / "chapters" / "intro.tex"
     chapter.write_text("No citation yet.\n")
     out = tmp_path / "out.bib"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "papercli", "export", "bibtex", "--cited", str(draft), "-o",
-         str(out), "--watch"],
-        stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-    )  # fmt: skip
+    said = tmp_path / "stderr.txt"  # a file, read while the watch runs
+    with said.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "papercli", "export", "bibtex", "--cited", str(draft), "-o",
+             str(out), "--watch"],
+            stderr=stderr, text=True, env=dict(os.environ),
+        )  # fmt: skip
 
     def wait_for(check: object, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -154,14 +156,17 @@ def test_watch_keeps_the_bib_in_step_with_the_draft_and_the_library(
         paper.write_text(paper.read_text().replace("A Paper Without a Year", "A Renamed Paper"))
         wait_for(lambda: "A Renamed Paper" in out.read_text())  # the library changes
         assert out.stat().st_mtime_ns != written
+        # It says so just after the file is in place: not interrupted before that.
+        wait_for(lambda: said.read_text().count("papercli: updated") == 3)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            _, err = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
+            proc.wait()
             raise
+    err = said.read_text()
     assert proc.returncode in (0, 130)
     assert "Traceback" not in err
     assert err.splitlines()[:3] == [
