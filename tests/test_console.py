@@ -1,0 +1,72 @@
+"""The console script's end (papercli.console): the process leaves without the interpreter's
+teardown, and nothing the command did is lost for it: output, exit codes, exit handlers and
+other threads' work. Real subprocesses each time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Runner, run_papercli
+
+
+def _console(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script's main after ``prelude`` ran in the same process."""
+    code = f"{prelude}\nimport sys\nsys.argv = ['papercli', *sys.argv[1:]]\n"
+    code += "from papercli.console import main\nmain()\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_output_and_exit_codes_are_those_of_the_command(filled: Path, cli: Runner) -> None:
+    exported = run_papercli("export", "bibtex")
+    in_process = cli("export", "bibtex")
+    assert exported.returncode == 0 and exported.stdout == in_process.stdout != ""
+    assert exported.stderr == in_process.stderr
+    key = json.loads(cli("list", "--json").stdout)[0]["key"]
+    shown = run_papercli("show", key, "--json")  # a short output, still in the buffer at the end
+    assert shown.returncode == 0 and json.loads(shown.stdout)["key"] == key
+    missing = run_papercli("show", "no-such-paper")
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert len(missing.stderr.splitlines()) == 1
+    assert run_papercli("list", "--sort", "nonsense").returncode == 2
+
+
+def test_exit_handlers_run(filled: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    prelude = "import atexit, pathlib\n"
+    prelude += f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')"
+    done = _console(prelude, "list")
+    assert done.returncode == 0 and done.stdout.count("\n") > 5
+    assert marker.read_text() == "ran"
+
+
+def test_another_threads_work_is_waited_for(filled: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    prelude = (
+        "import pathlib, threading, time\n"
+        "def work():\n"
+        "    time.sleep(1)\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('done')\n"
+        "threading.Thread(target=work).start()"
+    )
+    done = _console(prelude, "show", "no-such-paper")
+    assert done.returncode == 1  # the command's code, through the ordinary exit
+    assert marker.read_text() == "done"
+
+
+def test_a_reader_gone_before_the_last_flush_is_quiet(filled: Path, cli: Runner) -> None:
+    key = json.loads(cli("list", "--json").stdout)[0]["key"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papercli", "show", key, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # before papercli has started: every write meets a closed pipe
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert stderr == b""
