@@ -132,16 +132,57 @@ def test_whole_seconds_are_not_trusted(filled: Path) -> None:
     assert early_scan.take(papers, os.stat(papers)) is None
 
 
-def test_no_answer_above_the_full_stat_limit(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A library above ``FULL_STAT_LIMIT`` files is checked another way: the child stops
-    listing and answers nothing, and the library scans as it does at that size."""
+def test_above_the_full_stat_limit_names_and_inodes_only(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library above ``FULL_STAT_LIMIT`` files stats only what changed (Library._scan): the
+    child lists names and inodes, and stats nothing."""
     import papercli.library
 
     papers = filled / "papers"
+    (papers / ".swap.toml").write_text("x")  # hidden: not a paper
+    (papers / "notes.txt").write_text("x")
     _settle(papers)
     monkeypatch.setattr(papercli.library, "FULL_STAT_LIMIT", 3)
     early_scan.start(["list"])
-    assert early_scan.take(papers, os.stat(papers)) is None
+    scan = early_scan.take(papers, os.stat(papers))
+    assert scan is not None and scan.listed_only
+    with os.scandir(papers) as entries:
+        expected = sorted(
+            (e.name, e.inode()) for e in entries if e.name.endswith(".toml") and e.name[0] != "."
+        )
+    assert sorted(zip(scan.names, scan.stat[0], strict=True)) == expected
+    assert len(expected) > 3 and not scan.stat[1] and not scan.stat[2]
+
+
+def test_a_large_library_uses_the_childs_listing_unless_its_cache_has_it(
+    filled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the limit the library lists its directory only when it cannot trust its cache's
+    listing; the child answers nothing then, and its listing is the library's otherwise."""
+    import papercli.library
+
+    papers = filled / "papers"
+    monkeypatch.setattr(papercli.library, "FULL_STAT_LIMIT", 3)
+    _settle(papers)
+    Library.open(filled).index()  # a full check, well after the directory's last change
+    settled = os.stat(papers).st_mtime_ns
+    assert papercli.library.cached_listing_trusted(filled, settled)
+    assert early_scan._listing(papers) is None  # what the child answers: nothing to list
+    # A file from another program: the cache's listing is not trusted, the child's is used.
+    (papers / "fromgit2024.toml").write_text('title = "From git"\n')
+    _settle(papers)
+    assert not papercli.library.cached_listing_trusted(filled, os.stat(papers).st_mtime_ns)
+    assert early_scan._listing(papers) is not None
+    early_scan.start(["list"])
+    time.sleep(0.2)  # the child has listed
+    # Proof that the child's listing is the one used: a file created after it, behind a
+    # directory mtime put back, is not in the index (Library._scan would have listed it).
+    mtime = os.stat(papers).st_mtime_ns
+    (papers / "afterwards2024.toml").write_text('title = "Afterwards"\n')
+    os.utime(papers, ns=(mtime, mtime))
+    titles = {row.title for row in Library.open(filled).index().summaries()}
+    assert "From git" in titles and "Afterwards" not in titles
 
 
 def test_another_library_gets_no_answer(filled: Path, tmp_path: Path) -> None:

@@ -15,8 +15,10 @@ listing the parent would have made:
   in the same tick could hide behind an equal mtime;
 - on a file system that keeps times finer than a millisecond (on one that keeps seconds, a
   change in the same second could hide).
-Anything else (no fork, a child that failed or was killed, a library above ``FULL_STAT_LIMIT``
-files) gives None, and the parent lists and stats as it would have. A command that never
+Anything else (no fork, a child that failed or was killed) gives None, and the parent lists
+and stats as it would have. Above ``FULL_STAT_LIMIT`` files the child lists names and inodes
+only (a large library stats only what changed), and nothing when the library will take its
+listing from its cache (the child reads the same stamp first). A command that never
 asks (``show`` of an exact key) leaves the child waiting on the pipe until the parent exits or
 ``discard`` ends it (before an editor runs).
 """
@@ -28,6 +30,7 @@ import os
 import signal
 import sys
 import time
+from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,26 +129,32 @@ def _papers_dir_of(argv: list[str]) -> Path | None:
 
 
 def _listing(papers_dir: Path) -> tuple[Any, ...] | None:
-    """What ``Library._scan`` lists (the directory's identity and mtime, then each paper
-    file's name, inode, size and change time), or None when it cannot be had in one go."""
-    from papercli.library import FULL_STAT_LIMIT, Scan, _stat_all
+    """What ``Library._scan`` lists: the directory's identity and mtime, then each paper
+    file's name, inode, size and change time. Above ``FULL_STAT_LIMIT`` files, the names and
+    inodes alone (a large library stats only what changed, see ``Library._scan``), and nothing
+    at all when that library will trust its cache's listing. None when it cannot be had in
+    one go."""
+    from papercli.library import FULL_STAT_LIMIT, Scan, _stat_all, cached_listing_trusted
 
     started = time.time_ns()
-    names: list[str] = []
     try:
         info = os.stat(papers_dir)
+        if cached_listing_trusted(papers_dir.parent, info.st_mtime_ns):
+            return None  # listing 100,000 names beside the parent would only slow it
         with os.scandir(papers_dir) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.endswith(".toml") and name[0] != ".":  # as list_paper_files
-                    names.append(name)
-                    if len(names) > FULL_STAT_LIMIT:
-                        # Large libraries are checked another way (see Library._scan): stop
-                        # here rather than list 100,000 names beside the parent doing so.
-                        return None
+            listed = [
+                (entry.name, entry.inode())
+                for entry in entries
+                if entry.name.endswith(".toml") and entry.name[0] != "."  # as list_paper_files
+            ]
         fd = os.open(papers_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
+    header = (info.st_dev, info.st_ino, info.st_mtime_ns, started)
+    names = [name for name, _ in listed]
+    if len(names) > FULL_STAT_LIMIT:
+        os.close(fd)
+        return (header, "\x00".join(names), array("q", [ino for _, ino in listed]).tobytes())
     try:
         scan = Scan()
         scan.names = names
@@ -153,11 +162,7 @@ def _listing(papers_dir: Path) -> tuple[Any, ...] | None:
             return None  # a file went away meanwhile: the parent's own scan handles that
     finally:
         os.close(fd)
-    return (
-        (info.st_dev, info.st_ino, info.st_mtime_ns, started),
-        "\x00".join(names),
-        *(column.tobytes() for column in scan.stat),
-    )
+    return (header, "\x00".join(names), *(column.tobytes() for column in scan.stat))
 
 
 def _send(fd: int, listing: tuple[Any, ...] | None) -> None:
@@ -210,6 +215,7 @@ def take(papers_dir: Path, now: os.stat_result) -> Scan | None:
     scan = Scan()
     scan.dir_mtime = mtime
     scan.names = joined.split("\x00") if joined else []
-    for column, raw in zip(scan.stat, columns, strict=True):
+    scan.listed_only = len(columns) == 1  # a large library's: names and inodes
+    for column, raw in zip(scan.stat, columns, strict=False):  # one column, or three
         column.frombytes(raw)
     return scan

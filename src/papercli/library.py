@@ -361,6 +361,8 @@ class Scan:
         # files new or changed since, and the cache's files that are gone. None: not known.
         self.changed: dict[str, tuple[int, int, int]] | None = None
         self.gone: list[str] | None = None
+        # Names and inodes only, no sizes and mtimes (the early scan of a large library).
+        self.listed_only = False
 
     def without(self, names: set[str]) -> Scan:
         """This scan less the files ``names``."""
@@ -442,6 +444,13 @@ def _recent_check(
     if settled and checked - dir_mtime < SETTLED_NS:
         return False
     return stamp.dir_mtime == str(dir_mtime)
+
+
+def cached_listing_trusted(root: Path, dir_mtime: int) -> bool:
+    """Whether the library at ``root``, if large, takes its paper files' listing from its
+    cache (``Library._scan``) while its papers directory's mtime is ``dir_mtime``."""
+    stamp = _read_stamp(Library(root).cache_dir / "verified")
+    return _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True)
 
 
 def _write_stamp(stamp: Path, dir_mtime: int) -> None:
@@ -1255,7 +1264,8 @@ class Library:
         ``FULL_STAT_EVERY`` seconds old; otherwise a file whose name and inode are unchanged
         keeps its cached size and mtime. So whatever creates, deletes or renames files is seen
         at once, and an in-place rewrite that touches nothing else in the directory
-        (``echo >> file``) within a minute.
+        (``echo >> file``) within a minute. A listing the console script's child took
+        (``early_scan``) is used instead of listing again when it is surely the same.
         """
         scan = Scan()
         names, (inos, sizes, mtimes) = scan.names, scan.stat
@@ -1265,12 +1275,11 @@ class Library:
         try:
             dir_info = os.stat(self.papers_dir)
             dir_mtime = scan.dir_mtime = dir_info.st_mtime_ns
-            if not large:
-                from papercli import early_scan
+            from papercli import early_scan
 
-                early = early_scan.take(self.papers_dir, dir_info)
-                if early is not None:
-                    return early
+            early = None if large else early_scan.take(self.papers_dir, dir_info)
+            if early is not None and not early.listed_only:
+                return early
             if cache is not None and _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True):
                 # No file was created, removed or renamed since the last full check (the
                 # directory's mtime says so): its listing is the cache's; listing 100,000
@@ -1279,7 +1288,13 @@ class Library:
                 for column, raw in zip(scan.stat, cache["stat"], strict=True):
                     column.frombytes(raw)
                 return scan
-            if not large:
+            if large:
+                early = early_scan.take(self.papers_dir, dir_info)
+            if early is not None:
+                # The names and inodes the early scan listed beside the imports.
+                names.extend(early.names)
+                inos.extend(early.stat[0])
+            elif not large:
                 # Every file is stat'ed (below), which gives the inodes: the names alone are
                 # listed, in C (a third of the time of a scandir loop in Python).
                 names.extend(list_paper_files(self.papers_dir))
