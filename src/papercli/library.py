@@ -968,26 +968,40 @@ class Library:
         with open(staged, "rb") as handle:
             return parse_paper_bytes(key, handle.read(), self.shown(key))
 
-    def read_file(self, path: Path, shown: str) -> bytes:
+    def read_file(self, path: Path | str, shown: str) -> bytes:
         """A paper file's bytes. A FIFO, device or socket, a symlink that leaves the library
         and a file larger than any paper (64 MB) raise ``MalformedFileError`` (naming it as
-        ``shown``) instead of hanging or filling memory; ``OSError`` as the system gives it."""
+        ``shown``) instead of hanging or filling memory; ``OSError`` as the system gives it.
+
+        The common case is three system calls besides the open: a stat, one read of the size
+        the stat gave plus a byte, and the close (an empty cache parses 100,000 files this way,
+        and a second read for the end of each file, with an lstat for links, cost a second)."""
         # O_NONBLOCK: opening a FIFO with no writer must not wait.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        flags = os.O_RDONLY | os.O_NONBLOCK
+        try:
+            fd, link = os.open(path, flags | os.O_NOFOLLOW), False
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.EMLINK):  # EMLINK: BSDs
+                raise
+            fd, link = os.open(path, flags), True
         try:
             info = os.fstat(fd)
             if not stat_module.S_ISREG(info.st_mode):
                 raise MalformedFileError(
                     f"{shown}: not a regular file (a directory, FIFO, device or socket): remove it"
                 )
-            if os.path.islink(path) and not _inside(self.papers_dir, path):
+            if link and not _inside(self.papers_dir, Path(path)):
                 raise MalformedFileError(
                     f"{shown}: a symbolic link to a file outside the library: papercli does not "
                     "follow it"
                 )
             if info.st_size > MAX_PAPER_BYTES:
                 raise MalformedFileError(f"{shown}: larger than 64 MB: not a paper file")
-            chunks = []
+            data = os.read(fd, info.st_size + 1)
+            if len(data) == info.st_size:
+                return data  # all of it: a byte more was asked for and there was none
+            # Grown or shrunk since the stat, or a short read: to the end.
+            chunks = [data]
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
             return b"".join(chunks)
@@ -1740,7 +1754,7 @@ class Library:
             problems[name] = f"{PAPERS_DIR}/{name}:1:1: the file name is not papercli's: {advice}"
             return None
         try:
-            data = self.read_file(self.papers_dir / name, f"{PAPERS_DIR}/{name}")
+            data = self.read_file(os.path.join(self.papers_dir, name), f"{PAPERS_DIR}/{name}")
             return parse_paper_bytes(key, data, f"{PAPERS_DIR}/{name}")
         except FileNotFoundError:
             sig.pop(name, None)
