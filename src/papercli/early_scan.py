@@ -59,6 +59,8 @@ def start(argv: list[str]) -> None:
     threading = sys.modules.get("threading")  # not imported: no thread but this one
     if papers_dir is None or _pending is not None:
         return
+    if (os.cpu_count() or 1) < 2:
+        return  # on one core the child would only take turns with the parent
     if threading is not None and threading.active_count() > 1:
         return  # a fork copies no other thread, and a lock one of them holds stays held
     try:
