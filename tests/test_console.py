@@ -9,7 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import Runner, run_papercli
+
+
+@pytest.fixture(autouse=True)
+def _buffered_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a user runs it: with PYTHONUNBUFFERED (set in some sandboxes and CI) every write
+    goes out at once, nothing waits for the last flush, and these tests could not fail."""
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
 
 
 def _console(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
