@@ -5,6 +5,8 @@ other threads' work. Real subprocesses each time."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +81,35 @@ def test_a_reader_gone_before_the_last_flush_is_quiet(filled: Path, cli: Runner)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert stderr == b""
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_while_the_last_flush_waits_is_one_line(filled: Path) -> None:
+    """A reader that stopped reading (a pager left open): the help text waits in the buffer
+    for the last flush, which blocks on the full pipe until Ctrl-C."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        while os.write(write_end, b"x" * 4096):
+            pass
+    except BlockingIOError:
+        pass  # the pipe is full
+    os.set_blocking(write_end, True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papercli", "list", "--help"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    wchan = Path(f"/proc/{proc.pid}/wchan")
+    while proc.poll() is None and "pipe" not in wchan.read_text():
+        os.sched_yield()  # until it waits on the pipe: a state, not a time
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("after Ctrl-C, papercli still waits to flush into the full pipe")
+    os.close(read_end)
+    assert proc.returncode == 130
+    assert stderr == b"papercli: interrupted\n"

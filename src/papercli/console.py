@@ -39,6 +39,7 @@ def main() -> None:
 def _exit_now(code: int) -> None:
     """End the process with ``code``: at once when that is safe, else by ``sys.exit``."""
     import atexit
+    import contextlib
     import os
 
     threading = sys.modules.get("threading")
@@ -51,6 +52,14 @@ def _exit_now(code: int) -> None:
                 stream.flush()
         except BrokenPipeError:
             pass  # the reader (head, less) went away: as in handle_errors, not an error
+        except KeyboardInterrupt:
+            # Ctrl-C while a reader that stopped reading (a pager left open) holds the last
+            # flush: said as handle_errors says it, and the rest dropped, not flushed again
+            # (the interpreter's teardown would wait on the same full pipe).
+            code = 130
+            with contextlib.suppress(OSError, KeyboardInterrupt):
+                os.write(2, b"papercli: interrupted\n")
+            break
         except (OSError, ValueError):
             sys.exit(code)  # the interpreter reports what it cannot write, as it always has
     run_exit_handlers()
