@@ -281,6 +281,20 @@ def test_8_fifos_devices_and_escaping_symlinks_are_skipped_not_read(
     assert "Outside" not in result.stdout
 
 
+def test_8b_a_symlink_loop_in_papers_is_skipped_not_a_traceback(library: Path, cli: Runner) -> None:
+    _add(cli, "A regular paper")
+    papers = library / "papers"
+    (papers / "loopa.toml").symlink_to("loopb.toml")
+    (papers / "loopb.toml").symlink_to("loopa.toml")
+    for env in ({}, {"PAPERCLI_FULL_STAT_LIMIT": "1"}):  # both ways of checking the files
+        result = run_papercli("list", env=env, timeout=30)
+        assert result.returncode == 0 and "A regular paper" in result.stdout, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "loopa.toml:1:1: cannot read (Too many levels of symbolic links)" in result.stderr
+    shown = run_papercli("show", "loopa", timeout=30)
+    assert shown.returncode == 4 and len(shown.stderr.splitlines()) == 1, shown.stderr
+
+
 def test_9_deeply_nested_files_are_malformed_not_a_crash(
     library: Path, cli: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

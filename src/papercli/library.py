@@ -401,7 +401,7 @@ def _stat_all(names: list[str], fd: int, scan: Scan) -> bool:
     stat = os.stat
     try:
         results = [stat(name, dir_fd=fd) for name in names]
-    except FileNotFoundError:
+    except OSError:  # gone, or a link that loops: the caller's loop sees which
         return False
     inos, sizes, mtimes = scan.stat
     del inos[:]
@@ -1364,6 +1364,12 @@ class Library:
                     sizes.append(0)
                     mtimes.append(0)
                     continue
+                except OSError:
+                    # A symbolic link that loops or leads nowhere readable: kept, so that
+                    # reading it says what is wrong (one line, not a traceback).
+                    sizes.append(0)
+                    mtimes.append(0)
+                    continue
                 inos[i] = st.st_ino
                 sizes.append(st.st_size)
                 # The change time too: cp -p and touch -r put an old mtime back, never ctime.
@@ -1413,10 +1419,12 @@ class Library:
                 for i in new + recheck:
                     try:
                         st = os.stat(names[i], dir_fd=fd)
+                        stat = (st.st_ino, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns))
                     except FileNotFoundError:  # removed while we looked
                         vanished.append(i)
                         continue
-                    stat = (st.st_ino, st.st_size, max(st.st_mtime_ns, st.st_ctime_ns))
+                    except OSError:  # a link that loops: kept, its read says so
+                        stat = (inos[i], 0, 0)
                     if found[i] is not None:  # rechecked: changed only if its stat did
                         if stat == (inos[i], sizes[i], mtimes[i]):
                             continue
