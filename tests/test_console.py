@@ -119,3 +119,42 @@ def test_ctrl_c_while_the_last_flush_waits_is_one_line(filled: Path) -> None:
     os.close(read_end)
     assert proc.returncode == 130
     assert stderr == b"papercli: interrupted\n"
+
+
+def test_a_closed_stdout_takes_no_files_number(filled: Path) -> None:
+    """``papercli add ... >&-``: the paper is written whole (no file papercli opens gets
+    descriptor 1, where output would land), and nothing is said about the closed stream."""
+    code = "import os, sys\nos.close(1)\nos.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "-m", "papercli", "add", "--title", "Closed Output",
+         "--year", "2023"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    listed = run_papercli("list", "--json")
+    paper = next(p for p in json.loads(listed.stdout) if p["title"] == "Closed Output")
+    import tomllib
+
+    text = (filled / "papers" / f"{paper['key']}.toml").read_text()
+    assert tomllib.loads(text)["title"] == "Closed Output" and "added " + paper["key"] not in text
+
+
+def test_a_stdout_that_cannot_encode_writes_escapes(filled: Path) -> None:
+    listed = run_papercli("list", env={"PYTHONIOENCODING": "ascii"})
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert "\\x" in listed.stdout or "\\u" in listed.stdout  # the test library has accents
+
+
+def test_a_full_disk_under_the_output_is_one_line(filled: Path) -> None:
+    for args in (["list"], ["export", "bibtex"], ["stats", "--json"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "papercli", *args],
+                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+            )  # fmt: skip
+        assert done.returncode == 4, (args, done.stderr)
+        errors = [line for line in done.stderr.splitlines() if "error" in line]
+        assert errors == [
+            "papercli: error: cannot write the output (No space left on device):"
+            " make room, or send it elsewhere (export: -o FILE)"
+        ], done.stderr

@@ -10,6 +10,7 @@ pipe must not pay for it (see ``papercli.render``).
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -21,7 +22,7 @@ import typer
 from typer.core import TyperCommand
 
 from papercli.config import Settings
-from papercli.errors import PapercliError
+from papercli.errors import EXIT_LIBRARY, PapercliError
 from papercli.library import SETTINGS_FILE, Library
 
 P = ParamSpec("P")
@@ -108,8 +109,24 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # Standard output on a full disk or a failing device (no file name: not one of
+            # the library's files, whose errors are LibraryErrors).
+            if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # what is left in the buffer goes nowhere
+            warn(OUTPUT_FAILED.format(reason=exc.strerror))
+            raise typer.Exit(EXIT_LIBRARY) from None
 
     return wrapper
+
+
+# A write to standard output that fails for want of room or a failing device.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+OUTPUT_FAILED = (
+    "error: cannot write the output ({reason}): make room, or send it elsewhere (export: -o FILE)"
+)
 
 
 def checked_settings() -> Settings:

@@ -12,6 +12,9 @@ thread) and both standard streams flushed; otherwise it exits the ordinary way. 
 papercli writes is closed, and fsynced where it must be, before its command returns, so no
 data waits for a finalizer.
 
+Before all that it makes the standard streams safe to use: a closed one becomes /dev/null,
+and one whose encoding cannot write a character writes an escape instead of failing.
+
 What it does not do: parse the command line (``cli.main`` does), or catch errors: a bug's
 traceback goes out as it would have.
 """
@@ -22,6 +25,7 @@ import sys
 
 
 def main() -> None:
+    _usable_std_streams()
     from papercli import early_scan
 
     early_scan.start(sys.argv[1:])
@@ -36,11 +40,36 @@ def main() -> None:
     _exit_now(0)
 
 
+def _usable_std_streams() -> None:
+    """Standard streams that cannot fail the command: a closed one (``>&-``) is /dev/null, so
+    that no file papercli opens takes its number (and a child's output into it); one that
+    cannot encode a character writes it as an escape rather than raising."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+    if sys.stdin is None:
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # for the whole process
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def _exit_now(code: int) -> None:
     """End the process with ``code``: at once when that is safe, else by ``sys.exit``."""
     import atexit
     import contextlib
     import os
+
+    from papercli.cli_common import OUTPUT_FAILED
+    from papercli.errors import EXIT_LIBRARY
 
     threading = sys.modules.get("threading")
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
@@ -60,7 +89,15 @@ def _exit_now(code: int) -> None:
             with contextlib.suppress(OSError, KeyboardInterrupt):
                 os.write(2, b"papercli: interrupted\n")
             break
-        except (OSError, ValueError):
-            sys.exit(code)  # the interpreter reports what it cannot write, as it always has
+        except OSError as exc:
+            # A full disk or a failing device under the last of the output: one line, as
+            # handle_errors says it, and the rest dropped (not flushed again at exit).
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+                message = "papercli: " + OUTPUT_FAILED.format(reason=exc.strerror) + "\n"
+                os.write(2, message.encode("utf-8", "replace"))
+            code = code or EXIT_LIBRARY
+        except ValueError:
+            sys.exit(code)  # a stream closed by the command: the interpreter reports it
     run_exit_handlers()
     os._exit(code)
