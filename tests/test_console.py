@@ -50,10 +50,12 @@ def test_output_and_exit_codes_are_those_of_the_command(filled: Path, cli: Runne
 def test_exit_handlers_run(filled: Path, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     prelude = "import atexit, pathlib\n"
-    prelude += f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')"
+    prelude += f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
+    prelude += "atexit.register(print, 'said by an exit handler')"
     done = _console(prelude, "list")
     assert done.returncode == 0 and done.stdout.count("\n") > 5
     assert marker.read_text() == "ran"
+    assert done.stdout.endswith("said by an exit handler\n")  # flushed after the handlers
 
 
 def test_another_threads_work_is_waited_for(filled: Path, tmp_path: Path) -> None:

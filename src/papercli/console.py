@@ -6,7 +6,7 @@ The order is the point: the scan's child is forked before Typer and rich are imp
 that it runs beside them. The end is the other half: once the command is done and its output
 flushed, freeing every module and object one by one (what a normal interpreter exit does) only
 delays the shell's prompt, by 20 to 30 ms for any Typer program and more after a command that
-held the index of a large library. So ``main`` runs the exit handlers and leaves with
+held the index of a large library. So ``main`` runs the exit handlers, flushes, and leaves with
 ``os._exit``, as mypy does for the same reason. It does so only when nothing else runs (one
 thread) and both standard streams flushed; otherwise it exits the ordinary way. Every file
 papercli writes is closed, and fsynced where it must be, before its command returns, so no
@@ -75,6 +75,7 @@ def _exit_now(code: int) -> None:
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None or (threading is not None and threading.active_count() > 1):
         sys.exit(code)  # another thread would be cut off mid-work: the interpreter waits
+    run_exit_handlers()  # first, as the interpreter does: what they print is flushed below
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
@@ -99,5 +100,4 @@ def _exit_now(code: int) -> None:
             code = code or EXIT_LIBRARY
         except ValueError:
             sys.exit(code)  # a stream closed by the command: the interpreter reports it
-    run_exit_handlers()
     os._exit(code)

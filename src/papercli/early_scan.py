@@ -149,14 +149,16 @@ def _listing(papers_dir: Path) -> tuple[Any, ...] | None:
                 for entry in entries
                 if entry.name.endswith(".toml") and entry.name[0] != "."  # as list_paper_files
             ]
-        fd = os.open(papers_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
     header = (info.st_dev, info.st_ino, info.st_mtime_ns, started)
     names = [name for name, _ in listed]
     if len(names) > FULL_STAT_LIMIT:
-        os.close(fd)
         return (header, "\x00".join(names), array("q", [ino for _, ino in listed]).tobytes())
+    try:
+        fd = os.open(papers_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
     try:
         scan = Scan()
         scan.names = names
