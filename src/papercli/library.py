@@ -1000,10 +1000,14 @@ class Library:
             data = os.read(fd, info.st_size + 1)
             if len(data) == info.st_size:
                 return data  # all of it: a byte more was asked for and there was none
-            # Grown or shrunk since the stat, or a short read: to the end.
-            chunks = [data]
+            # Grown or shrunk since the stat, or a short read: to the end (still bounded: a
+            # file that keeps growing is no paper either).
+            chunks, total = [data], len(data)
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
+                total += len(chunk)
+                if total > MAX_PAPER_BYTES:
+                    raise MalformedFileError(f"{shown}: larger than 64 MB: not a paper file")
             return b"".join(chunks)
         finally:
             os.close(fd)
