@@ -106,20 +106,23 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # The reader (head, less) went away: not an error worth a traceback.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _drop_stdout()
             raise typer.Exit(0) from None
         except OSError as exc:
             # Standard output on a full disk or a failing device (no file name: not one of
             # the library's files, whose errors are LibraryErrors).
             if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
                 raise
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # what is left in the buffer goes nowhere
+            _drop_stdout()
             warn(OUTPUT_FAILED.format(reason=exc.strerror))
             raise typer.Exit(EXIT_LIBRARY) from None
 
     return wrapper
+
+
+def _drop_stdout() -> None:
+    """Standard output to /dev/null: what is left in its buffer goes nowhere at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 # A write to standard output that fails for want of room or a failing device.

@@ -984,6 +984,7 @@ class Library:
             if exc.errno not in (errno.ELOOP, errno.EMLINK):  # EMLINK: BSDs
                 raise
             fd, link = os.open(path, flags), True
+        too_large = f"{shown}: larger than 64 MB: not a paper file"
         try:
             info = os.fstat(fd)
             if not stat_module.S_ISREG(info.st_mode):
@@ -996,7 +997,7 @@ class Library:
                     "follow it"
                 )
             if info.st_size > MAX_PAPER_BYTES:
-                raise MalformedFileError(f"{shown}: larger than 64 MB: not a paper file")
+                raise MalformedFileError(too_large)
             data = os.read(fd, info.st_size + 1)
             if len(data) == info.st_size:
                 return data  # all of it: a byte more was asked for and there was none
@@ -1007,7 +1008,7 @@ class Library:
                 chunks.append(chunk)
                 total += len(chunk)
                 if total > MAX_PAPER_BYTES:
-                    raise MalformedFileError(f"{shown}: larger than 64 MB: not a paper file")
+                    raise MalformedFileError(too_large)
             return b"".join(chunks)
         finally:
             os.close(fd)
@@ -1293,21 +1294,20 @@ class Library:
         try:
             dir_info = os.stat(self.papers_dir)
             dir_mtime = scan.dir_mtime = dir_info.st_mtime_ns
-            from papercli import early_scan
-
-            early = None if large else early_scan.take(self.papers_dir, dir_info)
-            if early is not None and not early.listed_only:
-                return early
             if cache is not None and _recent_check(stamp, dir_mtime, FULL_STAT_EVERY, settled=True):
                 # No file was created, removed or renamed since the last full check (the
                 # directory's mtime says so): its listing is the cache's; listing 100,000
-                # names would cost more than the rest of a command.
+                # names would cost more than the rest of a command. (Only a large library
+                # has a stamp.)
                 names.extend(cache["names"].split(_SEP))
                 for column, raw in zip(scan.stat, cache["stat"], strict=True):
                     column.frombytes(raw)
                 return scan
-            if large:
-                early = early_scan.take(self.papers_dir, dir_info)
+            from papercli import early_scan
+
+            early = early_scan.take(self.papers_dir, dir_info)
+            if early is not None and not early.listed_only:
+                return early  # every file stat'ed, as below
             if early is not None:
                 # The names and inodes the early scan listed beside the imports.
                 names.extend(early.names)
@@ -1363,14 +1363,11 @@ class Library:
                 try:
                     # Relative to an open directory: a third faster than full paths.
                     st = stat(name, dir_fd=fd)
-                except FileNotFoundError:  # removed while we looked
-                    gone.append(i)
-                    sizes.append(0)
-                    mtimes.append(0)
-                    continue
-                except OSError:
-                    # A symbolic link that loops or leads nowhere readable: kept, so that
-                    # reading it says what is wrong (one line, not a traceback).
+                except OSError as exc:
+                    if isinstance(exc, FileNotFoundError):  # removed while we looked
+                        gone.append(i)
+                    # Else a symbolic link that loops or leads nowhere readable: kept, so
+                    # that reading it says what is wrong (one line, not a traceback).
                     sizes.append(0)
                     mtimes.append(0)
                     continue
